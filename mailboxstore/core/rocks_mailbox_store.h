@@ -1,0 +1,196 @@
+// RocksMailboxStore: the mailbox store engine over RocksDB. The only code that opens the
+// database. Thread-safe: the gRPC service calls it from many threads at once.
+//
+// Concurrency model:
+// - Every write goes through one GroupCommitter (see group_commit.h): concurrent writers share
+//   WAL syncs, and writes are applied and published in the order they were queued.
+// - Each mailbox has a MailboxState with a mutex and in-memory counters (modseq, next UIDs,
+//   folder counts, quota usage). Allocation of UIDs/MODSEQs and queueing of the write happen
+//   under that mutex, so UIDs become visible in increasing order. Appends release the mutex
+//   before waiting for the sync (so appends to one folder share fsyncs); operations that read
+//   and rewrite existing records (flags, expunge, copy, folder changes) hold it until durable.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <rocksdb/db.h>
+
+#include "common/status.h"
+#include "directory.pb.h"
+#include "mailboxstore/core/change_hub.h"
+#include "mailboxstore/core/group_commit.h"
+#include "store.pb.h"
+
+namespace mailboxstore {
+
+struct StoreOptions {
+  std::string data_dir;          // Required: the RocksDB directory.
+  bool sync_writes = true;       // Default: true. Acknowledged writes are on disk.
+  uint32_t scram_iterations = 4096;  // Default: 4096 (RFC 7677 minimum).
+  // Default retention of the special-use folders (days; 0 = keep forever).
+  uint32_t deleted_items_retention_days = 30;  // Default: 30.
+  uint32_t junk_retention_days = 10;           // Default: 10.
+  // How often the background job purges expired messages; 0 disables the job.
+  uint32_t retention_interval_seconds = 3600;  // Default: 3600.
+  size_t block_cache_bytes = 256ull << 20;     // Default: 256 MiB.
+  uint64_t max_message_bytes = 64ull << 20;    // Default: 64 MiB per message.
+  // Secret mixed into fake SCRAM verifiers of unknown users (made random when empty).
+  std::string fake_verifier_secret;
+};
+
+// Column family names; one per record kind.
+inline constexpr const char* kColumnFamilies[] = {
+    "default",  // meta: schema version, id counters, per-mailbox counters
+    "mailbox", "mailbox_index", "credential", "domain",  "folder",
+    "subscription", "message", "blob", "structure", "blobref", "changelog"};
+
+class RocksMailboxStore {
+ public:
+  static common::StatusOr<std::unique_ptr<RocksMailboxStore>> Open(const StoreOptions& options);
+  ~RocksMailboxStore();
+  RocksMailboxStore(const RocksMailboxStore&) = delete;
+  RocksMailboxStore& operator=(const RocksMailboxStore&) = delete;
+
+  // ---- Directory ------------------------------------------------------------------------
+  common::StatusOr<mail::v1::Mailbox> CreateMailbox(const mail::v1::CreateMailboxRequest& req);
+  common::StatusOr<mail::v1::Mailbox> GetMailbox(const std::string& identity);
+  common::StatusOr<mail::v1::Mailbox> GetMailboxById(uint64_t id);
+  common::StatusOr<std::vector<mail::v1::Mailbox>> ListMailboxes(
+      const mail::v1::ListMailboxesRequest& req);
+  common::StatusOr<mail::v1::Mailbox> UpdateMailbox(const std::string& identity,
+                                                    const mail::v1::MailboxUpdate& update);
+  common::StatusOr<mail::v1::Mailbox> SetPassword(const std::string& identity,
+                                                  const std::string& password);
+  common::StatusOr<mail::v1::Mailbox> DeleteMailbox(const std::string& identity);
+
+  common::StatusOr<mail::v1::AcceptedDomain> AddAcceptedDomain(const std::string& domain);
+  common::Status RemoveAcceptedDomain(const std::string& domain);
+  common::StatusOr<std::vector<mail::v1::AcceptedDomain>> ListAcceptedDomains();
+
+  common::StatusOr<mail::v1::AuthenticateResponse> AuthenticatePlain(
+      const mail::v1::AuthenticatePlainRequest& req);
+  common::StatusOr<mail::v1::ScramVerifier> GetScramVerifier(const std::string& user);
+  common::StatusOr<mail::v1::AuthenticateResponse> CompleteLogin(
+      const mail::v1::CompleteLoginRequest& req);
+  common::StatusOr<mail::v1::ResolveAddressResponse> ResolveAddress(const std::string& address);
+
+  // ---- Folders --------------------------------------------------------------------------
+  common::StatusOr<std::vector<mail::v1::Folder>> ListFolders(
+      const mail::v1::ListFoldersRequest& req);
+  common::StatusOr<mail::v1::Folder> GetFolder(uint64_t mailbox_id,
+                                               const mail::v1::FolderRef& ref);
+  common::StatusOr<mail::v1::Folder> CreateFolder(const mail::v1::CreateFolderRequest& req);
+  common::StatusOr<mail::v1::DeleteFolderResponse> DeleteFolder(
+      const mail::v1::DeleteFolderRequest& req);
+  common::StatusOr<mail::v1::RenameFolderResponse> RenameFolder(
+      const mail::v1::RenameFolderRequest& req);
+  common::StatusOr<mail::v1::Folder> SubscribeFolder(const mail::v1::SubscribeFolderRequest& req);
+
+  // ---- Messages -------------------------------------------------------------------------
+  common::StatusOr<mail::v1::AppendResponse> Append(const mail::v1::AppendRequest& req);
+  common::StatusOr<mail::v1::DeliverResponse> Deliver(const mail::v1::DeliverRequest& req);
+  // Calls `sink` with chunks of at most `chunk` records; stops early if it returns false.
+  common::Status Fetch(const mail::v1::FetchRequest& req,
+                       const std::function<bool(mail::v1::FetchResponse&)>& sink,
+                       size_t chunk = 1000);
+  // Calls `sink` with consecutive pieces of the section (at most 1 MiB each).
+  common::Status GetBody(const mail::v1::GetBodyRequest& req,
+                         const std::function<bool(mail::v1::GetBodyResponse&)>& sink);
+  common::StatusOr<mail::v1::StoreFlagsResponse> StoreFlags(
+      const mail::v1::StoreFlagsRequest& req);
+  common::StatusOr<mail::v1::ExpungeResponse> Expunge(const mail::v1::ExpungeRequest& req);
+  common::StatusOr<mail::v1::CopyResponse> Copy(const mail::v1::CopyRequest& req);
+
+  // ---- Changes and maintenance ----------------------------------------------------------
+  std::shared_ptr<ChangeHub::Subscription> Watch(const mail::v1::WatchRequest& req);
+  void Unwatch(const std::shared_ptr<ChangeHub::Subscription>& sub);
+  common::StatusOr<mail::v1::GetChangesResponse> GetChanges(
+      const mail::v1::GetChangesRequest& req);
+  common::StatusOr<mail::v1::MailboxStatsResponse> MailboxStats(uint64_t mailbox_id);
+  common::StatusOr<mail::v1::PurgeExpiredResponse> PurgeExpired(int64_t now_unix);
+
+  // Number of stored bodies (distinct SHA-256), for tests of deduplication and freeing.
+  common::StatusOr<uint64_t> CountStoredBodies();
+  const GroupCommitter& committer() const { return *committer_; }
+
+  // Stops background jobs and ends Watch streams (called before shutdown).
+  void Shutdown();
+
+ private:
+  struct MailboxState;
+  enum Cf {
+    kMeta = 0, kMailbox, kMailboxIndex, kCredential, kDomain, kFolder, kSubscription, kMessage, kBlob, kStructure, kBlobRef, kChangelog, kCfCount
+  };
+
+  explicit RocksMailboxStore(const StoreOptions& options);
+  common::Status OpenDb();
+  rocksdb::ColumnFamilyHandle* cf(Cf c) const { return handles_[c]; }
+
+  // Mailbox state cache.
+  common::StatusOr<std::shared_ptr<MailboxState>> LockedState(
+      uint64_t mailbox_id, std::unique_lock<std::mutex>* lock);
+  common::Status LoadState(uint64_t mailbox_id, MailboxState* state);
+  void DropState(uint64_t mailbox_id);
+
+  common::StatusOr<uint64_t> ResolveIdentity(const std::string& identity);
+  common::StatusOr<mail::v1::Mailbox> ReadMailbox(uint64_t id);
+  void FillCounters(const MailboxState& state, mail::v1::Mailbox* mb) const;
+  common::StatusOr<mail::v1::Folder*> FindFolder(MailboxState* state,
+                                                 const mail::v1::FolderRef& ref);
+  void PutFolder(uint64_t mailbox_id, const mail::v1::Folder& folder, PendingWrite* w);
+  void PutCounters(uint64_t mailbox_id, const MailboxState& state, PendingWrite* w);
+  common::StatusOr<mail::v1::Folder> CreateFolderLocked(uint64_t mailbox_id, MailboxState* state,
+                                                        const std::string& name,
+                                                        const std::string& special_use,
+                                                        uint32_t retention_days,
+                                                        PendingWrite* w);
+  struct PreparedBody;
+  common::StatusOr<mail::v1::AppendResponse> AppendPrepared(uint64_t mailbox_id,
+                                                            const mail::v1::FolderRef& folder,
+                                                            const std::vector<std::string>& flags,
+                                                            int64_t internal_date,
+                                                            bool ignore_quota,
+                                                            const PreparedBody& body);
+  common::Status ScanMessages(uint64_t mailbox_id, uint32_t folder_id,
+                              const google::protobuf::RepeatedPtrField<mail::v1::UidRange>& uids,
+                              const std::function<bool(mail::v1::MessageRecord&)>& fn);
+  common::StatusOr<mail::v1::ExpungeResponse> ExpungeLocked(
+      uint64_t mailbox_id, MailboxState* state, mail::v1::Folder* folder,
+      const std::vector<mail::v1::MessageRecord>& victims, PendingWrite* w);
+  common::Status CommitAndCollect(PendingWrite* w, const std::vector<std::string>& freed_bodies);
+  void FreeBodiesIfUnreferenced(const std::vector<std::string>& shas);
+  void RetentionLoop();
+  void RemoveAddressIndex(const mail::v1::Mailbox& mb, PendingWrite* w);
+  void AddAddressIndex(const mail::v1::Mailbox& mb, PendingWrite* w);
+  common::Status CheckAddressesFree(const std::vector<std::string>& addrs, uint64_t self_id);
+
+  StoreOptions options_;
+  rocksdb::DB* db_ = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  ChangeHub hub_;
+  std::unique_ptr<GroupCommitter> committer_;
+
+  std::mutex states_mu_;
+  std::unordered_map<uint64_t, std::shared_ptr<MailboxState>> states_;
+
+  // Serialises directory changes (names and addresses are unique across mailboxes).
+  std::mutex directory_mu_;
+  uint64_t next_mailbox_id_ = 1;
+
+  std::mutex retention_mu_;
+  std::condition_variable retention_cv_;
+  bool stopping_ = false;
+  std::thread retention_thread_;
+};
+
+}  // namespace mailboxstore

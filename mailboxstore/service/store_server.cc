@@ -1,0 +1,162 @@
+#include "mailboxstore/service/store_server.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include <grpcpp/resource_quota.h>
+
+#include "common/logging.h"
+
+namespace mailboxstore {
+namespace {
+
+constexpr int kMaxMessageBytes = 100 << 20;  // Above the 64 MiB message limit plus framing.
+
+void Configure(grpc::ServerBuilder* b) {
+  b->SetMaxReceiveMessageSize(kMaxMessageBytes);
+  b->SetMaxSendMessageSize(kMaxMessageBytes);
+  grpc::ResourceQuota quota("mailboxstored");
+  quota.SetMaxThreads(1024);
+  b->SetResourceQuota(quota);
+  b->AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  b->AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+}
+
+}  // namespace
+
+common::StatusOr<StoreServerOptions> OptionsFromConfig(const mail::v1::StoreServerConfig& cfg) {
+  StoreServerOptions o;
+  o.store.data_dir = cfg.data_dir().empty() ? "/var/lib/casmail/store" : cfg.data_dir();
+  if (!cfg.listen().empty()) o.listen = cfg.listen();
+  if (!cfg.admin_socket().empty()) o.admin_socket = cfg.admin_socket();
+  o.admin_listen = cfg.admin_listen();
+  if (cfg.has_sync_writes()) o.store.sync_writes = cfg.sync_writes();
+  if (cfg.deleted_items_retention_days() != 0) {
+    o.store.deleted_items_retention_days = cfg.deleted_items_retention_days();
+  }
+  if (cfg.junk_retention_days() != 0) o.store.junk_retention_days = cfg.junk_retention_days();
+  if (cfg.retention_interval_seconds() != 0) {
+    o.store.retention_interval_seconds = cfg.retention_interval_seconds();
+  }
+  if (cfg.scram_iterations() != 0) {
+    if (cfg.scram_iterations() < 4096) {
+      return common::InvalidArgumentError("scram_iterations must be at least 4096");
+    }
+    o.store.scram_iterations = cfg.scram_iterations();
+  }
+  if (!o.admin_listen.empty()) {
+    if (cfg.admin_token_file().empty()) {
+      return common::InvalidArgumentError("admin_listen needs admin_token_file");
+    }
+    std::ifstream in(cfg.admin_token_file());
+    if (!in) return common::NotFoundError("cannot read " + cfg.admin_token_file());
+    std::getline(in, o.admin_token);
+    if (o.admin_token.size() < 16) {
+      return common::InvalidArgumentError("admin token must be at least 16 characters");
+    }
+  }
+  return o;
+}
+
+common::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(
+    const StoreServerOptions& options) {
+  std::unique_ptr<StoreServer> s(new StoreServer());
+  s->options_ = options;
+  MAIL_ASSIGN_OR_RETURN(s->store_, RocksMailboxStore::Open(options.store));
+  RocksMailboxStore* store = s->store_.get();
+
+  if (!options.listen.empty()) {
+    grpc::ServerBuilder b;
+    Configure(&b);
+    b.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &s->port_);
+    for (grpc::Service* svc :
+         {static_cast<grpc::Service*>(new AccessService(store)),
+          static_cast<grpc::Service*>(new MessageStoreService(store))}) {
+      s->services_.emplace_back(svc);
+      b.RegisterService(svc);
+    }
+    s->frontend_ = b.BuildAndStart();
+    if (!s->frontend_ || s->port_ == 0) {
+      return common::UnavailableError("cannot listen on " + options.listen);
+    }
+    MAIL_LOG(kInfo, "store") << "frontend endpoint on " << options.listen << " (port "
+                             << s->port_ << ")";
+  }
+  if (!options.admin_socket.empty()) {
+    std::filesystem::path path(options.admin_socket);
+    std::error_code ec;
+    if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+    std::filesystem::remove(path, ec);  // A stale socket from an earlier run.
+    grpc::ServerBuilder b;
+    Configure(&b);
+    b.AddListeningPort("unix:" + options.admin_socket, grpc::InsecureServerCredentials());
+    for (grpc::Service* svc :
+         {static_cast<grpc::Service*>(new DirectoryService(store, AdminGuard(""))),
+          static_cast<grpc::Service*>(new MaintenanceService(store, AdminGuard(""))),
+          static_cast<grpc::Service*>(new AccessService(store)),
+          static_cast<grpc::Service*>(new MessageStoreService(store))}) {
+      s->services_.emplace_back(svc);
+      b.RegisterService(svc);
+    }
+    mode_t old = umask(0177);  // The socket is created 0600: root (the owner) only.
+    s->admin_ = b.BuildAndStart();
+    umask(old);
+    if (!s->admin_) return common::UnavailableError("cannot listen on " + options.admin_socket);
+    chmod(options.admin_socket.c_str(), 0600);
+    MAIL_LOG(kInfo, "store") << "admin endpoint on unix:" << options.admin_socket;
+  }
+  if (!options.admin_listen.empty()) {
+    if (options.admin_token.empty()) {
+      return common::InvalidArgumentError("TCP admin access requires a token");
+    }
+    grpc::ServerBuilder b;
+    Configure(&b);
+    b.AddListeningPort(options.admin_listen, grpc::InsecureServerCredentials(),
+                       &s->admin_tcp_port_);
+    for (grpc::Service* svc :
+         {static_cast<grpc::Service*>(new DirectoryService(store, AdminGuard(options.admin_token))),
+          static_cast<grpc::Service*>(
+              new MaintenanceService(store, AdminGuard(options.admin_token)))}) {
+      s->services_.emplace_back(svc);
+      b.RegisterService(svc);
+    }
+    s->admin_tcp_ = b.BuildAndStart();
+    if (!s->admin_tcp_ || s->admin_tcp_port_ == 0) {
+      return common::UnavailableError("cannot listen on " + options.admin_listen);
+    }
+    MAIL_LOG(kInfo, "store") << "token-protected admin endpoint on " << options.admin_listen;
+  }
+  return s;
+}
+
+void StoreServer::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (store_) store_->Shutdown();  // Ends Watch streams first.
+  auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);
+  for (auto* srv : {frontend_.get(), admin_.get(), admin_tcp_.get()}) {
+    if (srv != nullptr) srv->Shutdown(deadline);
+  }
+  for (auto* srv : {frontend_.get(), admin_.get(), admin_tcp_.get()}) {
+    if (srv != nullptr) srv->Wait();
+  }
+  if (!options_.admin_socket.empty()) {
+    std::error_code ec;
+    std::filesystem::remove(options_.admin_socket, ec);
+  }
+}
+
+StoreServer::~StoreServer() {
+  Shutdown();
+  frontend_.reset();
+  admin_.reset();
+  admin_tcp_.reset();
+  services_.clear();
+  store_.reset();
+}
+
+}  // namespace mailboxstore
