@@ -417,10 +417,14 @@ StatusOr<mail::v1::Mailbox> RocksMailboxStore::UpdateMailbox(
     auto* list = mb.mutable_send_as();
     list->erase(std::remove(list->begin(), list->end(), l), list->end());
   }
+  // Limits that are set (0 = unlimited) must be ordered.
   const auto& q = mb.quota();
-  auto lim = [](uint64_t x) { return x == 0 ? UINT64_MAX : x; };
-  if (lim(q.issue_warning_quota()) > lim(q.prohibit_send_quota()) ||
-      lim(q.prohibit_send_quota()) > lim(q.prohibit_send_receive_quota())) {
+  auto out_of_order = [](uint64_t lower, uint64_t upper) {
+    return lower != 0 && upper != 0 && lower > upper;
+  };
+  if (out_of_order(q.issue_warning_quota(), q.prohibit_send_quota()) ||
+      out_of_order(q.prohibit_send_quota(), q.prohibit_send_receive_quota()) ||
+      out_of_order(q.issue_warning_quota(), q.prohibit_send_receive_quota())) {
     return common::InvalidArgumentError(
         "quotas must satisfy IssueWarningQuota <= ProhibitSendQuota <= ProhibitSendReceiveQuota");
   }

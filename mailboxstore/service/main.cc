@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
   sigwait(&sigs, &sig);
   MAIL_LOG(kInfo, "store") << "stopping on signal " << sig;
   (*server)->Shutdown();
-  server->value().reset();
+  server->reset();
   MAIL_LOG(kInfo, "store") << "stopped";
   return 0;
 }

@@ -1,0 +1,82 @@
+#!/bin/bash
+# One command from a fresh Debian 12 machine to a running system on this machine:
+# installs packages, builds (Release), starts mailboxstored on an embedded RocksDB under
+# $CASMAIL_HOME, creates the demo mailbox, and prints how to connect. Idempotent: a second run
+# reuses the data and starts nothing twice. Stop everything with deploy/stop.sh.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
+CASMAIL_HOME="${CASMAIL_HOME:-/var/lib/casmail}"
+CASMAIL_RUN="${CASMAIL_RUN:-/run/casmail}"
+CASMAIL_LOG="${CASMAIL_LOG:-/var/log/casmail}"
+STORE_LISTEN="${STORE_LISTEN:-127.0.0.1:7400}"
+DEMO_DOMAIN="example.test"
+DEMO_ADDRESS="demo@$DEMO_DOMAIN"
+
+"$ROOT/deploy/packages.sh" build
+BUILD_DIR="$BUILD_DIR" MAIL_WERROR=OFF "$ROOT/deploy/build.sh" -DMAIL_BUILD_TESTS=OFF
+
+mkdir -p "$CASMAIL_HOME" "$CASMAIL_RUN" "$CASMAIL_LOG"
+chmod 0700 "$CASMAIL_HOME"
+ADMIN_SOCKET="$CASMAIL_RUN/admin.sock"
+CONFIG="$CASMAIL_HOME/mailboxstored.textproto"
+if [[ ! -f "$CONFIG" ]]; then
+  sed -e "s#@DATA_DIR@#$CASMAIL_HOME/store#" -e "s#@LISTEN@#$STORE_LISTEN#" \
+      -e "s#@ADMIN_SOCKET@#$ADMIN_SOCKET#" -e "s#@LOG_FILE@#$CASMAIL_LOG/mailboxstored.log#" \
+      "$ROOT/deploy/config/mailboxstored.textproto.in" > "$CONFIG"
+fi
+
+running() {  # running NAME: true if NAME's pid file names a live process of that program.
+  local pidfile="$CASMAIL_RUN/$1.pid"
+  [[ -f "$pidfile" ]] || return 1
+  local pid
+  pid="$(cat "$pidfile")"
+  [[ -n "$pid" && -d "/proc/$pid" ]] && grep -q "$1" "/proc/$pid/cmdline" 2>/dev/null
+}
+
+if running mailboxstored; then
+  echo "mailboxstored already running (pid $(cat "$CASMAIL_RUN/mailboxstored.pid"))"
+else
+  rm -f "$ADMIN_SOCKET"
+  setsid "$BUILD_DIR/mailboxstore/mailboxstored" --config "$CONFIG" \
+      </dev/null >>"$CASMAIL_LOG/mailboxstored.out" 2>&1 &
+  echo $! > "$CASMAIL_RUN/mailboxstored.pid"
+  for _ in $(seq 1 100); do
+    [[ -S "$ADMIN_SOCKET" ]] && break
+    sleep 0.1
+  done
+  if [[ ! -S "$ADMIN_SOCKET" ]]; then
+    echo "mailboxstored did not start; see $CASMAIL_LOG/mailboxstored.log" >&2
+    exit 1
+  fi
+  echo "started mailboxstored (pid $(cat "$CASMAIL_RUN/mailboxstored.pid"))"
+fi
+
+ADMINCTL=("$BUILD_DIR/adminctl/adminctl" --endpoint "unix:$ADMIN_SOCKET")
+PASSWORD_FILE="$CASMAIL_HOME/demo-password"
+if ! "${ADMINCTL[@]}" Get-Mailbox -Identity demo >/dev/null 2>&1; then
+  if [[ ! -s "$PASSWORD_FILE" ]]; then
+    (umask 077; head -c 12 /dev/urandom | base64 | tr -d '/+=' > "$PASSWORD_FILE")
+  fi
+  "${ADMINCTL[@]}" New-Mailbox -Name demo -DisplayName "Demo User" \
+      -PrimarySmtpAddress "$DEMO_ADDRESS" -Password "$(cat "$PASSWORD_FILE")" >/dev/null
+  echo "created the demo mailbox"
+fi
+HOST="$(hostname -f 2>/dev/null || hostname)"
+
+cat <<INFO
+
+The mail system is running on this machine ($HOST).
+
+  Mailbox store   mailboxstored, RocksDB data in $CASMAIL_HOME/store
+                  frontend gRPC  $STORE_LISTEN (loopback only)
+                  admin          unix:$ADMIN_SOCKET (root only)
+  Demo mailbox    $DEMO_ADDRESS   user name: demo   password: $(cat "$PASSWORD_FILE")
+  Admin shell     $BUILD_DIR/adminctl/adminctl Get-Mailbox
+  Logs            $CASMAIL_LOG/
+
+  Client access (IMAP4 993/143, POP3 995/110, SMTP 465/587) is not part of this build yet:
+  the frontends casd and transportd will join this same command.
+
+  Stop everything: $ROOT/deploy/stop.sh
+INFO
