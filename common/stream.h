@@ -1,0 +1,57 @@
+// A client connection as the protocol sessions see it: plain TCP that can turn into TLS in
+// place (STARTTLS/STLS) or start as TLS (993/995/465), with a deadline on every read and write.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/asio.h"
+
+namespace common {
+
+class Stream {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  Stream(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::context> tls);
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+
+  // Reads what is available (at least one byte). Returns 0 and sets `ec` on close, error or
+  // timeout (then ec == asio::error::timed_out).
+  asio::awaitable<size_t> ReadSome(char* data, size_t size, Clock::duration timeout,
+                                   boost::system::error_code& ec);
+  // Writes everything or fails (a client that stops reading is cut off at the timeout).
+  asio::awaitable<void> WriteAll(std::string_view data, Clock::duration timeout,
+                                 boost::system::error_code& ec);
+  // Server-side TLS handshake on this connection (implicit TLS, STARTTLS, STLS).
+  asio::awaitable<void> Handshake(Clock::duration timeout, boost::system::error_code& ec);
+
+  bool tls_active() const { return tls_active_; }
+  bool tls_available() const { return tls_context_ != nullptr; }
+  SSL* ssl() { return tls_active_ ? ssl_.native_handle() : nullptr; }
+  std::string tls_version();
+  std::string tls_cipher();
+  const std::string& remote_address() const { return remote_address_; }
+  int local_port() const { return local_port_; }
+  // Ends any pending operation (used to stop sessions, e.g. Stop-Service).
+  void Cancel();
+  void Close();
+  asio::any_io_executor executor() { return ssl_.next_layer().get_executor(); }
+
+ private:
+  void Arm(Clock::duration timeout);
+  void Disarm();
+
+  std::shared_ptr<asio::ssl::context> tls_context_;
+  asio::ssl::stream<asio::ip::tcp::socket> ssl_;
+  asio::steady_timer timer_;
+  bool tls_active_ = false;
+  bool timed_out_ = false;
+  std::string remote_address_;
+  int local_port_ = 0;
+};
+
+}  // namespace common

@@ -1,0 +1,35 @@
+// TLS for the protocol listeners: server contexts with TLS 1.2+ and modern ciphers, and the
+// self-signed certificate made on first start when none is configured (as Exchange does).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/asio.h"
+#include "common/status.h"
+
+namespace common {
+
+struct TlsFiles {
+  std::string certificate_chain;  // PEM: the certificate, then intermediates.
+  std::string private_key;        // PEM.
+};
+
+// TLS 1.2 and 1.3 only; AEAD ciphers with forward secrecy; server cipher preference; no
+// compression, no renegotiation, no session tickets across restarts.
+StatusOr<std::shared_ptr<asio::ssl::context>> MakeServerTlsContext(const TlsFiles& files);
+
+// A client context for tests and connectivity checks. `verify` off accepts any certificate.
+std::shared_ptr<asio::ssl::context> MakeClientTlsContext(bool verify);
+
+// Writes a self-signed certificate (ECDSA P-256, SHA-256, SubjectAltName DNS:<host_name>,
+// valid 5 years) and its key (mode 0600) unless both files already exist. Returns true in
+// `*created` when it made them.
+Status EnsureSelfSignedCertificate(const TlsFiles& files, const std::string& host_name,
+                                   bool* created);
+
+// "TLSv1.3" / "TLS_AES_256_GCM_SHA384" of an established connection (for logs and Received).
+std::string TlsVersion(SSL* ssl);
+std::string TlsCipher(SSL* ssl);
+
+}  // namespace common
