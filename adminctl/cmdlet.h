@@ -1,0 +1,115 @@
+// The cmdlet table: each cmdlet is {schema, handler, default view}, registered by its
+// cmdlets_<family>.cc file, plus what handlers share (gRPC stub, terminal, status type).
+#pragma once
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/support/status.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "adminctl/format.h"
+#include "adminctl/parser/binder.h"
+#include "adminctl/parser/schema.h"
+#include "directory.grpc.pb.h"
+
+namespace adminctl {
+
+// Where prompts go and answers come from. The real one is StdioTerminal (terminal.h).
+class Terminal {
+ public:
+  virtual ~Terminal() = default;
+  // True when a person can answer prompts (standard input is a terminal).
+  virtual bool IsInteractive() const = 0;
+  // Shows `prompt` and reads one line without its newline; nullopt at end of input.
+  virtual std::optional<std::string> ReadLine(std::string_view prompt) = 0;
+  // The same without echoing what is typed (passwords).
+  virtual std::optional<std::string> ReadSecret(std::string_view prompt) = 0;
+};
+
+// A cmdlet's outcome: OK, or the message printed as "<Cmdlet>: <message>" on stderr.
+class [[nodiscard]] CmdletStatus {
+ public:
+  static CmdletStatus Ok() { return CmdletStatus(); }
+  static CmdletStatus Error(std::string message) { return CmdletStatus(std::move(message)); }
+
+  bool ok() const { return !message_.has_value(); }
+  const std::string& message() const { return *message_; }
+
+ private:
+  CmdletStatus() = default;
+  explicit CmdletStatus(std::string message) : message_(std::move(message)) {}
+  std::optional<std::string> message_;
+};
+
+struct CmdletContext {
+  mail::v1::Directory::StubInterface* directory = nullptr;
+  // Shown in "Cannot connect to the mailbox store at <endpoint>".
+  std::string endpoint;
+  // Sent as "authorization: Bearer <token>" when not empty.
+  std::string token;
+  // Deadline of each call. Default: 30 s.
+  std::chrono::milliseconds deadline{30000};
+  // The ServerName column. Default: the local host name.
+  std::string server_name;
+  Terminal* terminal = nullptr;
+  // Where "WARNING: ..." lines go (stderr in the program).
+  std::ostream* warnings = nullptr;
+  // Set by the runner for a formatter: the default view of the objects piped into it.
+  const View* input_view = nullptr;
+};
+
+struct CmdletOutput {
+  std::vector<Record> records;  // Objects for the next pipeline element or the default view.
+  std::string text;             // Formatters only: the rendered text.
+};
+
+using CmdletHandler =
+    std::function<CmdletStatus(const parser::BoundCommand& args, const std::vector<Record>& input,
+                               CmdletContext& context, CmdletOutput* output)>;
+
+struct Cmdlet {
+  parser::CommandSchema schema = {};      // schema.name is the canonical cmdlet name.
+  std::vector<std::string> aliases = {};  // E.g. "fl" for Format-List.
+  CmdletHandler handler = {};
+  View default_view = {};
+  // Formatters get every piped object at once and must end the pipeline. Other cmdlets run
+  // once per piped object, with their from_pipeline parameter taken from the object.
+  bool formatter = false;
+};
+
+class CmdletRegistry {
+ public:
+  void Add(Cmdlet cmdlet) { cmdlets_.push_back(std::move(cmdlet)); }
+  // Case-insensitive, by name or alias; nullptr when unknown.
+  const Cmdlet* Find(std::string_view name) const;
+  const std::vector<Cmdlet>& cmdlets() const { return cmdlets_; }
+
+ private:
+  std::vector<Cmdlet> cmdlets_;
+};
+
+// One registration function per cmdlets_<family>.cc.
+void RegisterFormatCmdlets(CmdletRegistry* registry);
+void RegisterMailboxCmdlets(CmdletRegistry* registry);
+// Every cmdlet adminctl knows.
+CmdletRegistry DefaultRegistry();
+
+// A client context with the call deadline and the bearer token.
+std::unique_ptr<grpc::ClientContext> NewClientContext(const CmdletContext& context);
+
+// Maps a failed call to PowerShell-shaped text. `identity` is the object the call was about.
+CmdletStatus StatusFromGrpc(const grpc::Status& status, std::string_view identity,
+                            const CmdletContext& context);
+
+// Prints "WARNING: <text>" to context.warnings.
+void Warn(const CmdletContext& context, std::string_view text);
+
+}  // namespace adminctl

@@ -1,0 +1,465 @@
+// New-Mailbox, Get-Mailbox, Set-Mailbox and Remove-Mailbox over mail.v1.Directory.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "adminctl/cmdlet.h"
+#include "adminctl/parser/strings.h"
+
+namespace adminctl {
+namespace {
+
+using mail::v1::Mailbox;
+using parser::BoundCommand;
+using parser::BoundValue;
+using parser::ParamType;
+
+// Get-Mailbox returns this many objects unless -ResultSize says otherwise (as Exchange).
+constexpr int64_t kDefaultResultSize = 1000;
+// Mailboxes asked for per ListMailboxes call.
+constexpr uint32_t kListPageSize = 1000;
+
+const View& MailboxView() {
+  static const View* view =
+      new View{View::Kind::kTable, {"Name", "Alias", "ServerName", "ProhibitSendQuota"}};
+  return *view;
+}
+
+Record MailboxRecord(const Mailbox& m, const CmdletContext& context) {
+  std::vector<std::string> addresses;
+  if (!m.primary_smtp_address().empty()) addresses.push_back("SMTP:" + m.primary_smtp_address());
+  for (const std::string& a : m.email_addresses()) {
+    if (a != m.primary_smtp_address()) addresses.push_back("smtp:" + a);
+  }
+  Record r;
+  r.Add("Name", m.name());
+  r.Add("Alias", m.name());
+  r.Add("DisplayName", m.display_name());
+  r.Add("Identity", m.name());
+  r.Add("Guid", m.guid());
+  r.Add("RecipientTypeDetails", "UserMailbox");
+  r.Add("PrimarySmtpAddress", m.primary_smtp_address());
+  r.Add("EmailAddresses", FormatMultiValue(addresses));
+  r.Add("ServerName", context.server_name);
+  r.Add("AccountDisabled", FormatBool(m.account_disabled()));
+  r.Add("WhenCreated", FormatDateTime(m.created_unix()));
+  r.Add("IssueWarningQuota", FormatQuota(m.quota().issue_warning_quota()));
+  r.Add("ProhibitSendQuota", FormatQuota(m.quota().prohibit_send_quota()));
+  r.Add("ProhibitSendReceiveQuota", FormatQuota(m.quota().prohibit_send_receive_quota()));
+  r.Add("TotalItemSize", FormatByteQuantity(m.total_size()));
+  r.Add("ItemCount", std::to_string(m.total_messages()));
+  r.Add("LastLogonTime", FormatDateTime(m.last_logon_unix()));
+  return r;
+}
+
+// The password from -Password, the ConvertTo-SecureString form, or a no-echo prompt when the
+// value was left out and a person is at the terminal. `*given` is false when the parameter
+// is absent (and not mandatory). The password is never printed or put in a message.
+CmdletStatus ResolvePassword(const BoundCommand& args, CmdletContext& context,
+                             std::string* password, bool* given) {
+  *given = false;
+  const BoundValue* v = args.Find("Password");
+  if (v == nullptr) return CmdletStatus::Ok();
+  *given = true;
+  if (!v->value_omitted) {
+    if (v->is_null || v->text.empty()) {
+      return CmdletStatus::Error(
+          "Cannot bind argument to parameter 'Password' because it is an empty string.");
+    }
+    *password = v->text;
+    return CmdletStatus::Ok();
+  }
+  if (context.terminal == nullptr || !context.terminal->IsInteractive()) {
+    return CmdletStatus::Error(
+        "A value for parameter 'Password' is required, and standard input is not a terminal, "
+        "so adminctl cannot prompt for it. Give -Password '<password>'.");
+  }
+  std::optional<std::string> first = context.terminal->ReadSecret("Password: ");
+  if (!first || first->empty()) return CmdletStatus::Error("No password was entered.");
+  std::optional<std::string> second = context.terminal->ReadSecret("Confirm password: ");
+  if (!second || *second != *first) return CmdletStatus::Error("The passwords do not match.");
+  *password = std::move(*first);
+  return CmdletStatus::Ok();
+}
+
+// "SMTP:a@x" names the primary address (as in Exchange), "smtp:a@x" or "a@x" a secondary one.
+struct ProxyAddress {
+  std::string address;
+  bool primary = false;
+};
+
+CmdletStatus ParseProxyAddress(const std::string& text, ProxyAddress* out) {
+  const size_t colon = text.find(':');
+  if (colon == std::string::npos) {
+    *out = {text, false};
+    return CmdletStatus::Ok();
+  }
+  const std::string_view prefix = std::string_view(text).substr(0, colon);
+  if (!parser::EqualsIgnoreCase(prefix, "smtp")) {
+    return CmdletStatus::Error("Only SMTP addresses are supported; '" + text +
+                               "' has the prefix '" + std::string(prefix) + ":'.");
+  }
+  *out = {text.substr(colon + 1), prefix == "SMTP"};
+  return CmdletStatus::Ok();
+}
+
+// -EmailAddresses into the update: a replacement list or @{Add=...; Remove=...}.
+CmdletStatus ApplyEmailAddresses(const parser::MultiValue& value, mail::v1::MailboxUpdate* update,
+                                 bool primary_given) {
+  std::string primary;
+  auto take = [&](const std::vector<std::string>& items, bool allow_primary,
+                  google::protobuf::RepeatedPtrField<std::string>* target) -> CmdletStatus {
+    for (const std::string& item : items) {
+      ProxyAddress a;
+      if (CmdletStatus s = ParseProxyAddress(item, &a); !s.ok()) return s;
+      if (a.address.empty()) return CmdletStatus::Error("An empty email address was given.");
+      if (a.primary && allow_primary) {
+        if (!primary.empty()) {
+          return CmdletStatus::Error(
+              "Only one address can be primary (written with the upper-case SMTP: prefix).");
+        }
+        primary = a.address;
+        continue;
+      }
+      target->Add(std::move(a.address));
+    }
+    return CmdletStatus::Ok();
+  };
+  if (value.is_delta) {
+    if (CmdletStatus s = take(value.add, true, update->mutable_add_email_addresses()); !s.ok()) {
+      return s;
+    }
+    if (CmdletStatus s = take(value.remove, false, update->mutable_remove_email_addresses());
+        !s.ok()) {
+      return s;
+    }
+  } else {
+    update->set_has_email_addresses(true);
+    if (CmdletStatus s = take(value.values, true, update->mutable_email_addresses()); !s.ok()) {
+      return s;
+    }
+  }
+  if (!primary.empty()) {
+    if (primary_given) {
+      return CmdletStatus::Error(
+          "Give the primary address either with -PrimarySmtpAddress or as SMTP:<address> in "
+          "-EmailAddresses, not both.");
+    }
+    update->set_primary_smtp_address(primary);
+  }
+  return CmdletStatus::Ok();
+}
+
+// A quota parameter into bytes for the wire (0 = Unlimited). `*set` is false when absent.
+CmdletStatus QuotaBytes(const BoundCommand& args, const char* name, uint64_t* bytes, bool* set) {
+  *set = false;
+  std::optional<parser::SizeValue> size = args.GetSize(name);
+  if (!size) return CmdletStatus::Ok();
+  if (!size->unlimited && size->bytes == 0) {
+    return CmdletStatus::Error(std::string("The value of ") + name +
+                               " must be larger than 0 bytes, or Unlimited.");
+  }
+  *set = true;
+  *bytes = size->unlimited ? 0 : size->bytes;
+  return CmdletStatus::Ok();
+}
+
+// ListMailboxes page by page. `want` 0 means all; `pattern` filters on name, address and
+// display name when not empty.
+CmdletStatus ListMailboxes(CmdletContext& context, size_t want, const std::string& pattern,
+                           std::vector<Mailbox>* out) {
+  std::string after;
+  while (want == 0 || out->size() < want) {
+    mail::v1::ListMailboxesRequest request;
+    uint32_t page = kListPageSize;
+    if (want != 0 && pattern.empty()) {
+      page = static_cast<uint32_t>(std::min<size_t>(page, want - out->size()));
+    }
+    request.set_result_size(page);
+    request.set_after_name(after);
+    mail::v1::ListMailboxesResponse response;
+    auto client = NewClientContext(context);
+    grpc::Status status = context.directory->ListMailboxes(client.get(), request, &response);
+    if (!status.ok()) return StatusFromGrpc(status, pattern, context);
+    if (response.mailboxes_size() == 0) break;
+    const std::string& last = response.mailboxes(response.mailboxes_size() - 1).name();
+    if (!after.empty() && last <= after) {
+      return CmdletStatus::Error("The mailbox store returned a page that does not advance past '" +
+                                 after + "'.");
+    }
+    for (const Mailbox& m : response.mailboxes()) {
+      if (!pattern.empty() && !parser::WildcardMatch(pattern, m.name()) &&
+          !parser::WildcardMatch(pattern, m.primary_smtp_address()) &&
+          !parser::WildcardMatch(pattern, m.display_name())) {
+        continue;
+      }
+      out->push_back(m);
+      if (want != 0 && out->size() >= want) break;
+    }
+    after = last;
+  }
+  return CmdletStatus::Ok();
+}
+
+CmdletStatus GetMailbox(const BoundCommand& args, const std::vector<Record>&,
+                        CmdletContext& context, CmdletOutput* output) {
+  const std::optional<std::string> identity = args.GetString("Identity");
+  if (identity && !parser::HasWildcard(*identity)) {
+    mail::v1::MailboxIdentity request;
+    request.set_identity(*identity);
+    mail::v1::GetMailboxResponse response;
+    auto client = NewClientContext(context);
+    grpc::Status status = context.directory->GetMailbox(client.get(), request, &response);
+    if (!status.ok()) return StatusFromGrpc(status, *identity, context);
+    output->records.push_back(MailboxRecord(response.mailbox(), context));
+    return CmdletStatus::Ok();
+  }
+
+  const BoundValue* result_size = args.Find("ResultSize");
+  size_t want = kDefaultResultSize + 1;  // One more, to know whether to warn.
+  if (result_size != nullptr) {
+    if (result_size->unlimited) {
+      want = 0;
+    } else if (result_size->integer <= 0) {
+      return CmdletStatus::Error(
+          "Cannot validate argument on parameter 'ResultSize'. Give a number larger than 0, or "
+          "Unlimited.");
+    } else {
+      want = static_cast<size_t>(result_size->integer);
+    }
+  }
+  std::vector<Mailbox> mailboxes;
+  if (CmdletStatus s = ListMailboxes(context, want, identity.value_or(""), &mailboxes); !s.ok()) {
+    return s;
+  }
+  if (result_size == nullptr && mailboxes.size() > static_cast<size_t>(kDefaultResultSize)) {
+    mailboxes.resize(kDefaultResultSize);
+    Warn(context,
+         "By default, only the first 1000 items are returned. Use the ResultSize parameter to "
+         "specify the number of items returned. To return all items, specify \"-ResultSize "
+         "Unlimited\".");
+  }
+  for (const Mailbox& m : mailboxes) output->records.push_back(MailboxRecord(m, context));
+  return CmdletStatus::Ok();
+}
+
+CmdletStatus NewMailbox(const BoundCommand& args, const std::vector<Record>&,
+                        CmdletContext& context, CmdletOutput* output) {
+  const std::string name = args.GetString("Name").value_or("");
+  mail::v1::CreateMailboxRequest request;
+  request.set_name(name);
+  request.set_display_name(args.GetString("DisplayName").value_or(name));
+
+  std::optional<std::string> address = args.GetString("PrimarySmtpAddress");
+  if (!address || address->empty()) {
+    mail::v1::ListAcceptedDomainsResponse domains;
+    auto client = NewClientContext(context);
+    grpc::Status status = context.directory->ListAcceptedDomains(
+        client.get(), mail::v1::ListAcceptedDomainsRequest(), &domains);
+    if (!status.ok()) return StatusFromGrpc(status, name, context);
+    for (const mail::v1::AcceptedDomain& d : domains.domains()) {
+      if (d.is_default()) address = name + "@" + d.domain_name();
+    }
+    if (!address || address->empty()) {
+      return CmdletStatus::Error(
+          "No -PrimarySmtpAddress was given and there is no default accepted domain to build "
+          "one from. Give -PrimarySmtpAddress " +
+          name +
+          "@<domain>, or make an accepted "
+          "domain the default.");
+    }
+  }
+  request.set_primary_smtp_address(*address);
+
+  bool given = false;
+  std::string password;
+  if (CmdletStatus s = ResolvePassword(args, context, &password, &given); !s.ok()) return s;
+  request.set_password(password);
+
+  mail::v1::GetMailboxResponse response;
+  auto client = NewClientContext(context);
+  grpc::Status status = context.directory->CreateMailbox(client.get(), request, &response);
+  if (!status.ok()) return StatusFromGrpc(status, name, context);
+  output->records.push_back(MailboxRecord(response.mailbox(), context));
+  return CmdletStatus::Ok();
+}
+
+CmdletStatus SetMailbox(const BoundCommand& args, const std::vector<Record>&,
+                        CmdletContext& context, CmdletOutput*) {
+  const std::string identity = args.GetString("Identity").value_or("");
+  mail::v1::MailboxUpdate update;
+  bool any = false;
+  if (std::optional<std::string> v = args.GetString("Name")) {
+    update.set_name(*v);
+    any = true;
+  }
+  if (args.Has("DisplayName")) {
+    update.set_display_name(args.GetString("DisplayName").value_or(""));
+    any = true;
+  }
+  std::optional<std::string> primary = args.GetString("PrimarySmtpAddress");
+  if (primary) {
+    update.set_primary_smtp_address(*primary);
+    any = true;
+  }
+  if (std::optional<parser::MultiValue> v = args.GetStringList("EmailAddresses")) {
+    if (CmdletStatus s = ApplyEmailAddresses(*v, &update, primary.has_value()); !s.ok()) return s;
+    any = true;
+  }
+  struct QuotaField {
+    const char* name;
+    void (mail::v1::MailboxUpdate::*set)(uint64_t);
+  };
+  for (const QuotaField& q : {
+           QuotaField{"IssueWarningQuota", &mail::v1::MailboxUpdate::set_issue_warning_quota},
+           QuotaField{"ProhibitSendQuota", &mail::v1::MailboxUpdate::set_prohibit_send_quota},
+           QuotaField{"ProhibitSendReceiveQuota",
+                      &mail::v1::MailboxUpdate::set_prohibit_send_receive_quota},
+       }) {
+    uint64_t bytes = 0;
+    bool set = false;
+    if (CmdletStatus s = QuotaBytes(args, q.name, &bytes, &set); !s.ok()) return s;
+    if (set) {
+      (update.*q.set)(bytes);
+      any = true;
+    }
+  }
+  if (std::optional<bool> v = args.GetBool("AccountDisabled")) {
+    update.set_account_disabled(*v);
+    any = true;
+  }
+
+  bool password_given = false;
+  std::string password;
+  if (CmdletStatus s = ResolvePassword(args, context, &password, &password_given); !s.ok()) {
+    return s;
+  }
+
+  if (!any && !password_given) {
+    mail::v1::MailboxIdentity request;
+    request.set_identity(identity);
+    mail::v1::GetMailboxResponse response;
+    auto client = NewClientContext(context);
+    grpc::Status status = context.directory->GetMailbox(client.get(), request, &response);
+    if (!status.ok()) return StatusFromGrpc(status, identity, context);
+    Warn(context, "The command completed successfully but no settings of '" + identity +
+                      "' have been modified.");
+    return CmdletStatus::Ok();
+  }
+  // The password first: a rename in the update would change what `identity` names.
+  if (password_given) {
+    mail::v1::SetPasswordRequest request;
+    request.set_identity(identity);
+    request.set_password(password);
+    mail::v1::GetMailboxResponse response;
+    auto client = NewClientContext(context);
+    grpc::Status status = context.directory->SetPassword(client.get(), request, &response);
+    if (!status.ok()) return StatusFromGrpc(status, identity, context);
+  }
+  if (any) {
+    mail::v1::UpdateMailboxRequest request;
+    request.set_identity(identity);
+    *request.mutable_update() = std::move(update);
+    mail::v1::GetMailboxResponse response;
+    auto client = NewClientContext(context);
+    grpc::Status status = context.directory->UpdateMailbox(client.get(), request, &response);
+    if (!status.ok()) return StatusFromGrpc(status, identity, context);
+  }
+  return CmdletStatus::Ok();
+}
+
+// Asks "[Y] Yes  [N] No" until the answer is one of those; No at end of input.
+bool Confirm(Terminal& terminal, const std::string& what) {
+  const std::string prompt = "\nConfirm\nAre you sure you want to perform this action?\n" + what +
+                             "\n[Y] Yes  [N] No  (default is \"N\"): ";
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    std::optional<std::string> answer = terminal.ReadLine(attempt == 0 ? prompt
+                                                                       : "[Y] Yes  [N] No  "
+                                                                         "(default is \"N\"): ");
+    if (!answer) return false;
+    const std::string a = parser::AsciiLower(*answer);
+    if (a == "y" || a == "yes") return true;
+    if (a.empty() || a == "n" || a == "no") return false;
+  }
+  return false;
+}
+
+CmdletStatus RemoveMailbox(const BoundCommand& args, const std::vector<Record>&,
+                           CmdletContext& context, CmdletOutput*) {
+  const std::string identity = args.GetString("Identity").value_or("");
+  const bool skip_prompt = args.Has("Confirm") && !args.GetSwitch("Confirm");
+  if (!skip_prompt) {
+    if (context.terminal == nullptr || !context.terminal->IsInteractive()) {
+      return CmdletStatus::Error(
+          "Removing mailbox '" + identity +
+          "' needs confirmation, but standard input is not a terminal, so adminctl cannot "
+          "ask. Add -Confirm:$false to remove it without a prompt.");
+    }
+    if (!Confirm(*context.terminal, "Removing mailbox \"" + identity + "\".")) {
+      return CmdletStatus::Ok();
+    }
+  }
+  mail::v1::DeleteMailboxRequest request;
+  request.set_identity(identity);
+  mail::v1::DeleteMailboxResponse response;
+  auto client = NewClientContext(context);
+  grpc::Status status = context.directory->DeleteMailbox(client.get(), request, &response);
+  if (!status.ok()) return StatusFromGrpc(status, identity, context);
+  return CmdletStatus::Ok();
+}
+
+}  // namespace
+
+void RegisterMailboxCmdlets(CmdletRegistry* registry) {
+  registry->Add(Cmdlet{
+      .schema = {"New-Mailbox",
+                 {
+                     {.name = "Name", .mandatory = true, .position = 0},
+                     {.name = "DisplayName"},
+                     {.name = "PrimarySmtpAddress"},
+                     {.name = "Password", .type = ParamType::kSecureString, .mandatory = true},
+                 }},
+      .handler = NewMailbox,
+      .default_view = MailboxView(),
+  });
+  registry->Add(Cmdlet{
+      .schema = {"Get-Mailbox",
+                 {
+                     {.name = "Identity", .position = 0, .from_pipeline = true},
+                     {.name = "ResultSize",
+                      .type = ParamType::kInt,
+                      .allow_unlimited = true,
+                      .type_name = "Microsoft.Exchange.Data.Unlimited`1[System.UInt32]"},
+                 }},
+      .handler = GetMailbox,
+      .default_view = MailboxView(),
+  });
+  registry->Add(Cmdlet{
+      .schema = {"Set-Mailbox",
+                 {
+                     {.name = "Identity", .mandatory = true, .position = 0, .from_pipeline = true},
+                     {.name = "Name"},
+                     {.name = "DisplayName"},
+                     {.name = "PrimarySmtpAddress"},
+                     {.name = "EmailAddresses", .type = ParamType::kStringList},
+                     {.name = "Password", .type = ParamType::kSecureString},
+                     {.name = "IssueWarningQuota", .type = ParamType::kSize},
+                     {.name = "ProhibitSendQuota", .type = ParamType::kSize},
+                     {.name = "ProhibitSendReceiveQuota", .type = ParamType::kSize},
+                     {.name = "AccountDisabled", .type = ParamType::kBool},
+                 }},
+      .handler = SetMailbox,
+      .default_view = MailboxView(),
+  });
+  registry->Add(Cmdlet{
+      .schema = {"Remove-Mailbox",
+                 {
+                     {.name = "Identity", .mandatory = true, .position = 0, .from_pipeline = true},
+                     {.name = "Confirm", .type = ParamType::kSwitch},
+                 }},
+      .handler = RemoveMailbox,
+      .default_view = MailboxView(),
+  });
+}
+
+}  // namespace adminctl

@@ -1,0 +1,135 @@
+#include "adminctl/options.h"
+
+namespace adminctl {
+
+std::string QuoteArgument(std::string_view word) {
+  bool needs_quotes = word.empty();
+  for (char c : word) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ';') needs_quotes = true;
+  }
+  if (!needs_quotes) return std::string(word);
+  std::string out = "'";
+  for (char c : word) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
+std::string JoinArguments(const std::vector<std::string>& words) {
+  if (words.size() == 1) return words.front();
+  std::string line;
+  for (const std::string& word : words) {
+    if (!line.empty()) line += ' ';
+    line += QuoteArgument(word);
+  }
+  return line;
+}
+
+std::string ParseOptions(const std::vector<std::string>& args,
+                         const std::function<const char*(const char*)>& getenv, Options* options) {
+  *options = Options();
+  if (const char* e = getenv("MAIL_ADMIN_ENDPOINT"); e != nullptr && *e != '\0') {
+    options->endpoint = e;
+  } else {
+    options->endpoint = kDefaultEndpoint;
+  }
+  if (const char* t = getenv("MAIL_ADMIN_TOKEN"); t != nullptr) options->token = t;
+
+  size_t i = 0;
+  // Takes the value of option `name`, from "--name=value" or the next argument.
+  auto value_of = [&](std::string_view name, std::string* out) -> std::string {
+    const std::string& arg = args[i];
+    if (arg.size() > name.size() && arg.compare(0, name.size(), name) == 0 &&
+        arg[name.size()] == '=') {
+      *out = arg.substr(name.size() + 1);
+      return "";
+    }
+    if (i + 1 >= args.size()) return "option " + std::string(name) + " needs a value";
+    *out = args[++i];
+    return "";
+  };
+  auto is = [&](std::string_view name) {
+    const std::string& arg = args[i];
+    return arg == name || (arg.size() > name.size() && arg.compare(0, name.size(), name) == 0 &&
+                           arg[name.size()] == '=');
+  };
+
+  for (; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    std::string error;
+    if (arg == "--") {
+      ++i;
+      break;
+    } else if (arg == "-h" || arg == "--help" || arg == "-?") {
+      options->mode = Options::Mode::kHelp;
+      return "";
+    } else if (arg == "--version") {
+      options->mode = Options::Mode::kVersion;
+      return "";
+    } else if (is("--endpoint")) {
+      error = value_of("--endpoint", &options->endpoint);
+    } else if (is("--token")) {
+      error = value_of("--token", &options->token);
+    } else if (arg == "-c" || is("--command")) {
+      error = value_of(arg == "-c" ? "-c" : "--command", &options->line);
+      options->mode = Options::Mode::kLine;
+    } else if (is("--file")) {
+      error = value_of("--file", &options->file);
+      options->mode = Options::Mode::kFile;
+    } else if (arg.size() > 2 && arg.compare(0, 2, "--") == 0) {
+      return "unknown option " + arg;
+    } else {
+      break;
+    }
+    if (!error.empty()) return error;
+  }
+  if (options->endpoint.empty()) return "the endpoint is empty";
+
+  std::vector<std::string> rest(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+  if (!rest.empty()) {
+    if (options->mode != Options::Mode::kUsage) {
+      return "give a cmdlet line, -c or --file, not more than one of them";
+    }
+    options->mode = Options::Mode::kLine;
+    options->line = JoinArguments(rest);
+  }
+  return "";
+}
+
+std::string UsageText() {
+  return R"(Usage: adminctl [--endpoint ENDPOINT] [--token TOKEN] <cmdlet line...>
+       adminctl [--endpoint ENDPOINT] [--token TOKEN] -c "<cmdlet line>"
+       adminctl [--endpoint ENDPOINT] [--token TOKEN] --file script.ps1
+
+Runs PowerShell-style cmdlets against the mailbox store's admin endpoint.
+
+Options:
+  --endpoint E   unix:/path or host:port (default: $MAIL_ADMIN_ENDPOINT, else
+                 unix:/run/casmail/admin.sock)
+  --token T      admin token, sent as "authorization: Bearer T" (default: $MAIL_ADMIN_TOKEN)
+  -c LINE        run LINE (statements may be separated by ';')
+  --file F       run the script F ("-" for standard input); stops at the first error
+  --help         show this text
+
+Cmdlets:
+  New-Mailbox [-Name] <name> [-PrimarySmtpAddress <address>] [-Password <password>]
+              [-DisplayName <text>]
+  Get-Mailbox [[-Identity] <identity|wildcard>] [-ResultSize <n>|Unlimited]
+  Set-Mailbox [-Identity] <identity> [-Name ..] [-DisplayName ..] [-PrimarySmtpAddress ..]
+              [-EmailAddresses a,b | @{Add=..; Remove=..}] [-Password ..]
+              [-IssueWarningQuota ..] [-ProhibitSendQuota ..] [-ProhibitSendReceiveQuota ..]
+              [-AccountDisabled $true|$false]
+  Remove-Mailbox [-Identity] <identity> [-Confirm:$false]
+  ... | Format-List [<property,wildcard,...>]     (alias fl)
+  ... | Format-Table [<property,wildcard,...>]    (alias ft)
+
+Examples:
+  adminctl New-Mailbox -Name alice -PrimarySmtpAddress alice@example.test -Password 'S3cret!'
+  adminctl 'Get-Mailbox alice | Format-List *Quota*'
+  adminctl Set-Mailbox alice -ProhibitSendQuota 2GB
+  adminctl Remove-Mailbox alice '-Confirm:$false'
+)";
+}
+
+}  // namespace adminctl
