@@ -13,8 +13,8 @@ STORE_LISTEN="${STORE_LISTEN:-127.0.0.1:7400}"
 DEMO_DOMAIN="example.test"
 DEMO_ADDRESS="demo@$DEMO_DOMAIN"
 
-"$ROOT/deploy/packages.sh" build
-BUILD_DIR="$BUILD_DIR" MAIL_WERROR=OFF "$ROOT/deploy/build.sh" -DMAIL_BUILD_TESTS=OFF
+"$ROOT/deploy/packages.sh" test  # The test packages too: the build dir is shared with tests.
+BUILD_DIR="$BUILD_DIR" "$ROOT/deploy/build.sh" mailboxstored adminctl
 
 mkdir -p "$CASMAIL_HOME" "$CASMAIL_RUN" "$CASMAIL_LOG"
 chmod 0700 "$CASMAIL_HOME"
@@ -53,13 +53,15 @@ else
 fi
 
 ADMINCTL=("$BUILD_DIR/adminctl/adminctl" --endpoint "unix:$ADMIN_SOCKET")
-PASSWORD_FILE="$CASMAIL_HOME/demo-password"
+# The demo password is printed once, when the mailbox is made; it is never written to disk
+# (the store keeps only a SCRAM verifier).
+PASSWORD_NOTE="(printed when the mailbox was created; set a new one with:
+                  ${ADMINCTL[*]} Set-Mailbox demo -Password 'new-password')"
 if ! "${ADMINCTL[@]}" Get-Mailbox -Identity demo >/dev/null 2>&1; then
-  if [[ ! -s "$PASSWORD_FILE" ]]; then
-    (umask 077; head -c 12 /dev/urandom | base64 | tr -d '/+=' > "$PASSWORD_FILE")
-  fi
+  DEMO_PASSWORD="$(head -c 12 /dev/urandom | base64 | tr -d '/+=')"
   "${ADMINCTL[@]}" New-Mailbox -Name demo -DisplayName "Demo User" \
-      -PrimarySmtpAddress "$DEMO_ADDRESS" -Password "$(cat "$PASSWORD_FILE")" >/dev/null
+      -PrimarySmtpAddress "$DEMO_ADDRESS" -Password "$DEMO_PASSWORD" >/dev/null
+  PASSWORD_NOTE="$DEMO_PASSWORD"
   echo "created the demo mailbox"
 fi
 HOST="$(hostname -f 2>/dev/null || hostname)"
@@ -71,7 +73,7 @@ The mail system is running on this machine ($HOST).
   Mailbox store   mailboxstored, RocksDB data in $CASMAIL_HOME/store
                   frontend gRPC  $STORE_LISTEN (loopback only)
                   admin          unix:$ADMIN_SOCKET (root only)
-  Demo mailbox    $DEMO_ADDRESS   user name: demo   password: $(cat "$PASSWORD_FILE")
+  Demo mailbox    $DEMO_ADDRESS   user name: demo   password: $PASSWORD_NOTE
   Admin shell     $BUILD_DIR/adminctl/adminctl Get-Mailbox
   Logs            $CASMAIL_LOG/
 
