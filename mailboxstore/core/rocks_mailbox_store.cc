@@ -75,7 +75,29 @@ struct RocksMailboxStore::PreparedBody {
   std::string sha;
   const std::string* raw = nullptr;
   std::string structure;  // Serialized MessageStructure.
+  uint64_t wire_size = 0;
 };
+
+namespace {
+
+// Size with every line end (CRLF, bare LF, bare CR) counted as two octets.
+uint64_t CrlfSize(std::string_view raw) {
+  uint64_t n = 0;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    char c = raw[i];
+    if (c == '\r') {
+      n += 2;
+      if (i + 1 < raw.size() && raw[i + 1] == '\n') ++i;
+    } else if (c == '\n') {
+      n += 2;
+    } else {
+      ++n;
+    }
+  }
+  return n;
+}
+
+}  // namespace
 
 RocksMailboxStore::RocksMailboxStore(const StoreOptions& options) : options_(options) {}
 
@@ -647,6 +669,7 @@ StatusOr<mail::v1::AppendResponse> RocksMailboxStore::AppendPrepared(
   rec.set_modseq(++state->modseq);
   rec.set_internal_date_unix(internal_date != 0 ? internal_date : now);
   rec.set_size(size);
+  rec.set_wire_size(body.wire_size);
   rec.set_body_sha256(body.sha);
   rec.set_message_id(state->next_message_id++);
   rec.set_arrived_unix(now);
@@ -702,6 +725,7 @@ StatusOr<mail::v1::AppendResponse> RocksMailboxStore::Append(const mail::v1::App
   body.sha = internal::Sha256(req.message());
   body.raw = &req.message();
   body.structure = ParseMessage(req.message()).SerializeAsString();
+  body.wire_size = CrlfSize(req.message());
   return AppendPrepared(req.mailbox_id(), req.folder(), flags, req.internal_date_unix(),
                         req.ignore_quota(), body);
 }
@@ -717,6 +741,7 @@ StatusOr<mail::v1::DeliverResponse> RocksMailboxStore::Deliver(
   body.sha = internal::Sha256(req.message());
   body.raw = &req.message();
   body.structure = ParseMessage(req.message()).SerializeAsString();
+  body.wire_size = CrlfSize(req.message());
   uint64_t size = req.message().size();
   int64_t now = NowUnix();
 
@@ -777,6 +802,7 @@ StatusOr<mail::v1::DeliverResponse> RocksMailboxStore::Deliver(
     rec.set_modseq(++state->modseq);
     rec.set_internal_date_unix(req.internal_date_unix() != 0 ? req.internal_date_unix() : now);
     rec.set_size(size);
+    rec.set_wire_size(body.wire_size);
     rec.set_body_sha256(body.sha);
     rec.set_message_id(state->next_message_id++);
     rec.set_arrived_unix(now);

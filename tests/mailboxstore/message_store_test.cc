@@ -113,6 +113,9 @@ TEST_F(MessageStoreTest, FetchReturnsRecordsAndParsedStructure) {
   EXPECT_EQ(recs[1].structure().body().type(), "multipart");
   EXPECT_EQ(recs[1].structure().body().children_size(), 2);
   EXPECT_EQ(recs[0].message_id() + 1, recs[1].message_id());
+  EXPECT_EQ(recs[1].wire_size(), recs[1].size());  // Stored with CRLF: the same.
+  AppendMessage(mb_, "INBOX", "Subject: lf\n\nline one\nline two\n");
+  EXPECT_EQ(FetchAll(mb_, "INBOX").back().wire_size(), 35u);  // 31 octets + 4 bare LFs.
 }
 
 TEST_F(MessageStoreTest, BodySectionsAndPartialRanges) {
