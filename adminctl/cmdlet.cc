@@ -17,6 +17,7 @@ const Cmdlet* CmdletRegistry::Find(std::string_view name) const {
 CmdletRegistry DefaultRegistry() {
   CmdletRegistry registry;
   RegisterMailboxCmdlets(&registry);
+  RegisterCasMailboxCmdlets(&registry);
   RegisterFormatCmdlets(&registry);
   return registry;
 }

@@ -99,6 +99,7 @@ class CmdletRegistry {
 // One registration function per cmdlets_<family>.cc.
 void RegisterFormatCmdlets(CmdletRegistry* registry);
 void RegisterMailboxCmdlets(CmdletRegistry* registry);
+void RegisterCasMailboxCmdlets(CmdletRegistry* registry);
 // Every cmdlet adminctl knows.
 CmdletRegistry DefaultRegistry();
 

@@ -121,6 +121,12 @@ Cmdlets:
               [-IssueWarningQuota ..] [-ProhibitSendQuota ..] [-ProhibitSendReceiveQuota ..]
               [-AccountDisabled $true|$false]
   Remove-Mailbox [-Identity] <identity> [-Confirm:$false]
+  Get-CASMailbox [[-Identity] <identity|wildcard>] [-ResultSize <n>|Unlimited]
+                 [-ProtocolSettings]
+  Set-CASMailbox [-Identity] <identity> [-PopEnabled $true|$false] [-ImapEnabled ..]
+                 [-SmtpClientAuthenticationDisabled $true|$false|$null]
+                 [-PopDownloadScope AllMail|FromNow]
+                 [-PopRetrievalAction Keep|MarkRead|Archive|Delete] [-PopFolders Inbox,Junk]
   ... | Format-List [<property,wildcard,...>]     (alias fl)
   ... | Format-Table [<property,wildcard,...>]    (alias ft)
 
@@ -128,6 +134,8 @@ Examples:
   adminctl New-Mailbox -Name alice -PrimarySmtpAddress alice@example.test -Password 'S3cret!'
   adminctl 'Get-Mailbox alice | Format-List *Quota*'
   adminctl Set-Mailbox alice -ProhibitSendQuota 2GB
+  adminctl 'Get-Mailbox | Set-CASMailbox -PopEnabled $false'
+  adminctl 'Get-CASMailbox alice | Format-List Pop*'
   adminctl Remove-Mailbox alice '-Confirm:$false'
 )";
 }

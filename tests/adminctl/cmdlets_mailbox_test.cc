@@ -8,268 +8,29 @@
 #include <grpcpp/server_builder.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
-#include <cstdlib>
-#include <ctime>
-#include <deque>
-#include <map>
 #include <mutex>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "adminctl/app.h"
 #include "adminctl/cmdlet.h"
 #include "adminctl/runner.h"
 #include "directory.grpc.pb.h"
+#include "tests/adminctl/fake_directory.h"
 
 namespace adminctl {
 namespace {
 
-using grpc::ServerContext;
 using grpc::Status;
 using grpc::StatusCode;
 using mail::v1::Mailbox;
+using test::FakeDirectory;
+using test::Outcome;
 
-constexpr int64_t kCreated = 1732599372;  // 11/26/2024 5:36:12 AM UTC.
-
-class FakeDirectory final : public mail::v1::Directory::Service {
- public:
-  Status CreateMailbox(ServerContext* context, const mail::v1::CreateMailboxRequest* request,
-                       mail::v1::GetMailboxResponse* response) override {
-    std::lock_guard<std::mutex> lock(mu);
-    Note(context);
-    creates.push_back(*request);
-    if (fail_with) return *fail_with;
-    for (const auto& [name, m] : mailboxes) {
-      if (m.primary_smtp_address() == request->primary_smtp_address()) {
-        return Status(StatusCode::ALREADY_EXISTS,
-                      "The proxy address \"SMTP:" + request->primary_smtp_address() +
-                          "\" is already being used by \"" + name + "\".");
-      }
-    }
-    if (mailboxes.count(request->name())) {
-      return Status(StatusCode::ALREADY_EXISTS,
-                    "The name \"" + request->name() + "\" is already being used.");
-    }
-    Mailbox m;
-    m.set_id(mailboxes.size() + 1);
-    m.set_guid("00000000-0000-0000-0000-00000000000" + std::to_string(m.id()));
-    m.set_name(request->name());
-    m.set_display_name(request->display_name());
-    m.set_primary_smtp_address(request->primary_smtp_address());
-    m.set_created_unix(kCreated);
-    *m.mutable_quota() = request->quota();
-    mailboxes[m.name()] = m;
-    *response->mutable_mailbox() = m;
-    return Status::OK;
-  }
-
-  Status GetMailbox(ServerContext* context, const mail::v1::MailboxIdentity* request,
-                    mail::v1::GetMailboxResponse* response) override {
-    std::lock_guard<std::mutex> lock(mu);
-    Note(context);
-    gets.push_back(request->identity());
-    if (fail_with) return *fail_with;
-    Mailbox* m = Lookup(request->identity());
-    if (m == nullptr) return Status(StatusCode::NOT_FOUND, "no such mailbox");
-    *response->mutable_mailbox() = *m;
-    return Status::OK;
-  }
-
-  Status ListMailboxes(ServerContext* context, const mail::v1::ListMailboxesRequest* request,
-                       mail::v1::ListMailboxesResponse* response) override {
-    std::lock_guard<std::mutex> lock(mu);
-    Note(context);
-    lists.push_back(*request);
-    if (fail_with) return *fail_with;
-    if (delay.count() > 0) std::this_thread::sleep_for(delay);
-    uint32_t limit = request->result_size();
-    if (max_page != 0 && (limit == 0 || limit > max_page)) limit = max_page;
-    for (auto it = mailboxes.upper_bound(request->after_name()); it != mailboxes.end(); ++it) {
-      if (limit != 0 && static_cast<uint32_t>(response->mailboxes_size()) >= limit) break;
-      *response->add_mailboxes() = it->second;
-    }
-    return Status::OK;
-  }
-
-  Status UpdateMailbox(ServerContext* context, const mail::v1::UpdateMailboxRequest* request,
-                       mail::v1::GetMailboxResponse* response) override {
-    std::lock_guard<std::mutex> lock(mu);
-    Note(context);
-    updates.push_back(*request);
-    if (fail_with) return *fail_with;
-    Mailbox* m = Lookup(request->identity());
-    if (m == nullptr) return Status(StatusCode::NOT_FOUND, "no such mailbox");
-    const mail::v1::MailboxUpdate& u = request->update();
-    if (u.has_primary_smtp_address() && u.primary_smtp_address().find('@') == std::string::npos) {
-      return Status(StatusCode::INVALID_ARGUMENT,
-                    "'" + u.primary_smtp_address() + "' is not a valid SMTP address.");
-    }
-    if (u.has_display_name()) m->set_display_name(u.display_name());
-    if (u.has_prohibit_send_quota()) {
-      m->mutable_quota()->set_prohibit_send_quota(u.prohibit_send_quota());
-    }
-    *response->mutable_mailbox() = *m;
-    return Status::OK;
-  }
-
-  Status SetPassword(ServerContext* context, const mail::v1::SetPasswordRequest* request,
-                     mail::v1::GetMailboxResponse* response) override {
-    std::lock_guard<std::mutex> lock(mu);
-    Note(context);
-    passwords.push_back(*request);
-    if (fail_with) return *fail_with;
-    Mailbox* m = Lookup(request->identity());
-    if (m == nullptr) return Status(StatusCode::NOT_FOUND, "no such mailbox");
-    *response->mutable_mailbox() = *m;
-    return Status::OK;
-  }
-
-  Status DeleteMailbox(ServerContext* context, const mail::v1::DeleteMailboxRequest* request,
-                       mail::v1::DeleteMailboxResponse* response) override {
-    std::lock_guard<std::mutex> lock(mu);
-    Note(context);
-    deletes.push_back(request->identity());
-    if (fail_with) return *fail_with;
-    Mailbox* m = Lookup(request->identity());
-    if (m == nullptr) return Status(StatusCode::NOT_FOUND, "no such mailbox");
-    *response->mutable_mailbox() = *m;
-    mailboxes.erase(m->name());
-    return Status::OK;
-  }
-
-  Status ListAcceptedDomains(ServerContext* context, const mail::v1::ListAcceptedDomainsRequest*,
-                             mail::v1::ListAcceptedDomainsResponse* response) override {
-    std::lock_guard<std::mutex> lock(mu);
-    Note(context);
-    ++domain_lists;
-    if (fail_with) return *fail_with;
-    for (const mail::v1::AcceptedDomain& d : domains) *response->add_domains() = d;
-    return Status::OK;
-  }
-
-  void Add(const std::string& name, uint64_t prohibit_send_quota = 0) {
-    std::lock_guard<std::mutex> lock(mu);
-    Mailbox m;
-    m.set_id(mailboxes.size() + 100);
-    m.set_guid("6f1c2a9e-0000-4000-8000-" + std::to_string(100000000000 + m.id()));
-    m.set_name(name);
-    m.set_display_name(name);
-    m.set_primary_smtp_address(name + "@example.test");
-    m.set_created_unix(kCreated);
-    m.mutable_quota()->set_prohibit_send_quota(prohibit_send_quota);
-    mailboxes[name] = m;
-  }
-
-  std::mutex mu;
-  std::map<std::string, Mailbox> mailboxes;  // By name, so listing is name-ordered.
-  std::vector<mail::v1::AcceptedDomain> domains;
-  std::optional<Status> fail_with;  // Every call fails with this when set.
-  uint32_t max_page = 0;            // Caps ListMailboxes pages when not 0.
-  std::chrono::milliseconds delay{0};
-
-  std::vector<std::string> authorization;  // The authorization header of each call.
-  std::vector<mail::v1::CreateMailboxRequest> creates;
-  std::vector<std::string> gets;
-  std::vector<mail::v1::ListMailboxesRequest> lists;
-  std::vector<mail::v1::UpdateMailboxRequest> updates;
-  std::vector<mail::v1::SetPasswordRequest> passwords;
-  std::vector<std::string> deletes;
-  int domain_lists = 0;
-
- private:
-  void Note(ServerContext* context) {
-    auto it = context->client_metadata().find("authorization");
-    authorization.push_back(it == context->client_metadata().end()
-                                ? ""
-                                : std::string(it->second.data(), it->second.size()));
-  }
-
-  Mailbox* Lookup(const std::string& identity) {
-    for (auto& [name, m] : mailboxes) {
-      if (name == identity || m.primary_smtp_address() == identity) return &m;
-    }
-    return nullptr;
-  }
-};
-
-class FakeTerminal : public Terminal {
- public:
-  bool IsInteractive() const override { return interactive; }
-  std::optional<std::string> ReadLine(std::string_view prompt) override {
-    prompts.emplace_back(prompt);
-    return Next();
-  }
-  std::optional<std::string> ReadSecret(std::string_view prompt) override {
-    secret_prompts.emplace_back(prompt);
-    return Next();
-  }
-
-  bool interactive = false;
-  std::deque<std::string> answers;
-  std::vector<std::string> prompts;
-  std::vector<std::string> secret_prompts;
-
- private:
-  std::optional<std::string> Next() {
-    if (answers.empty()) return std::nullopt;
-    std::string a = answers.front();
-    answers.pop_front();
-    return a;
-  }
-};
-
-struct Outcome {
-  bool ok = false;
-  std::string out;
-  std::string err;
-};
-
-class MailboxCmdletsTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    setenv("TZ", "UTC", 1);
-    tzset();
-    grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
-    builder.RegisterService(&fake_);
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    ASSERT_NE(port_, 0);
-    endpoint_ = "127.0.0.1:" + std::to_string(port_);
-    stub_ = mail::v1::Directory::NewStub(
-        grpc::CreateChannel(endpoint_, grpc::InsecureChannelCredentials()));
-    context_.directory = stub_.get();
-    context_.endpoint = endpoint_;
-    context_.token = "s3cret-token";
-    context_.server_name = "mbx01";
-    context_.terminal = &terminal_;
-  }
-
-  void TearDown() override { server_->Shutdown(); }
-
-  Outcome Run(std::string_view line) {
-    std::ostringstream out, err;
-    context_.warnings = nullptr;
-    Runner runner(registry_, context_, out, err);
-    Outcome o;
-    o.ok = runner.RunLine(line);
-    o.out = out.str();
-    o.err = err.str();
-    return o;
-  }
-
-  FakeDirectory fake_;
-  int port_ = 0;
-  std::string endpoint_;
-  std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<mail::v1::Directory::Stub> stub_;
-  FakeTerminal terminal_;
-  CmdletContext context_;
-  CmdletRegistry registry_ = DefaultRegistry();
-};
+class MailboxCmdletsTest : public test::DirectoryCmdletsTest {};
 
 constexpr char kAliceTable[] =
     "\n"

@@ -4,7 +4,7 @@
 //   clang++ -std=c++20 -I. -fsanitize=fuzzer,address,undefined -o pop3_command_fuzz
 //     tests/fuzz/pop3_command_fuzz.cc cas/pop3/codec/parser.cc cas/pop3/codec/response.cc
 //     common/base64.cc common/status.cc
-//   ./a.out tests/fuzz/corpus/pop3_command
+//   ./pop3_command_fuzz tests/fuzz/corpus/pop3_command
 //
 // Checks, besides "no crash": memory stays within the documented bound, every line gives one
 // event, the events do not depend on how the input is split, and the stuffed output has no
@@ -28,7 +28,6 @@ using cas::pop3::CommandParser;
 using cas::pop3::NeedMore;
 using cas::pop3::ParseEvent;
 using cas::pop3::ParserLimits;
-using cas::pop3::SaslResponse;
 using cas::pop3::Verb;
 
 void Require(bool condition) {

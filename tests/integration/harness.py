@@ -1,6 +1,7 @@
 """Starts the real processes on loopback with temporary data for integration tests."""
 import os
 import shutil
+import socket
 import signal
 import subprocess
 import tempfile
@@ -10,8 +11,9 @@ import time
 class StoreProcess:
     """mailboxstored on 127.0.0.1:0 with a temporary database and admin socket."""
 
-    def __init__(self, binary):
+    def __init__(self, binary, port=0):
         self.binary = binary
+        self.listen_port = port  # 0: any free port, chosen at each start.
         self.dir = tempfile.mkdtemp(prefix="integration.")
         self.admin_socket = os.path.join(self.dir, "admin.sock")
         self.port_file = os.path.join(self.dir, "port")
@@ -23,7 +25,8 @@ class StoreProcess:
             os.unlink(self.port_file)
         self.log = open(os.path.join(self.dir, "store.log"), "ab")
         self.proc = subprocess.Popen(
-            [self.binary, "--data-dir", os.path.join(self.dir, "db"), "--listen", "127.0.0.1:0",
+            [self.binary, "--data-dir", os.path.join(self.dir, "db"), "--listen",
+             "127.0.0.1:%d" % self.listen_port,
              "--admin-socket", self.admin_socket, "--port-file", self.port_file],
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 20
@@ -56,3 +59,131 @@ class StoreProcess:
     def cleanup(self):
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class CasdProcess:
+    """casd on 127.0.0.1:0 ports, pointed at a StoreProcess, with its own state directory."""
+
+    def __init__(self, binary, store, pop3=None, imap4=None):
+        self.binary = binary
+        self.store = store
+        self.dir = tempfile.mkdtemp(prefix="casd.")
+        self.pop3 = pop3 or {}
+        self.imap4 = imap4 or {}
+        self.proc = None
+        self.ports = {}
+
+    def _settings_text(self, name, extra):
+        lines = ['%s {' % name,
+                 '  unencrypted_or_tls_bindings: "127.0.0.1:0"',
+                 '  ssl_bindings: "127.0.0.1:0"',
+                 '  protocol_log_enabled: true']
+        for key, value in extra.items():
+            if isinstance(value, bool):
+                lines.append("  %s: %s" % (key, "true" if value else "false"))
+            elif isinstance(value, int):
+                lines.append("  %s: %d" % (key, value))
+            else:
+                lines.append("  %s: %s" % (key, value))
+        lines.append("}")
+        return "\n".join(lines)
+
+    def start(self):
+        config = os.path.join(self.dir, "casd.textproto")
+        port_file = os.path.join(self.dir, "ports")
+        if os.path.exists(port_file):
+            os.unlink(port_file)
+        with open(config, "w") as f:
+            f.write('store_endpoint: "127.0.0.1:%d"\n' % self.store.port)
+            f.write('state_dir: "%s"\n' % os.path.join(self.dir, "state"))
+            f.write('port_file: "%s"\n' % port_file)
+            f.write('host_name: "mail.example.test"\n')
+            f.write('store_deadline_ms: 3000\n')
+            f.write(self._settings_text("pop3", self.pop3) + "\n")
+            f.write(self._settings_text("imap4", self.imap4) + "\n")
+        self.log = open(os.path.join(self.dir, "casd.log"), "ab")
+        self.proc = subprocess.Popen([self.binary, "--config", config], stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if os.path.exists(port_file):
+                self.ports = {}
+                with open(port_file) as f:
+                    for line in f:
+                        proto, mode, port = line.split()
+                        self.ports[(proto, mode)] = int(port)
+                return self
+            if self.proc.poll() is not None:
+                raise RuntimeError("casd exited: " + self.read_log())
+            time.sleep(0.05)
+        raise RuntimeError("casd did not start: " + self.read_log())
+
+    def port(self, proto, mode):
+        return self.ports[(proto, mode)]
+
+    def read_log(self):
+        with open(os.path.join(self.dir, "casd.log"), "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def protocol_logs(self):
+        text = ""
+        logdir = os.path.join(self.dir, "state", "logs")
+        if os.path.isdir(logdir):
+            for name in sorted(os.listdir(logdir)):
+                with open(os.path.join(logdir, name), "rb") as f:
+                    text += f.read().decode(errors="replace")
+        return text
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def run(args, **kwargs):
+    """Runs a command, returning (returncode, stdout, stderr) as text."""
+    proc = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=kwargs.pop("timeout", 120), **kwargs)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def scram_sha256_client(user, password):
+    """A minimal SCRAM-SHA-256 client (RFC 5802/7677) for tests: a generator that takes each
+    server message and yields the next client message."""
+    import base64
+    import hashlib
+    import hmac
+    nonce = base64.b64encode(os.urandom(18)).decode()
+    first_bare = "n=%s,r=%s" % (user.replace("=", "=3D").replace(",", "=2C"), nonce)
+    server_first = yield "n,," + first_bare
+    fields = dict(item.split("=", 1) for item in server_first.split(","))
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), base64.b64decode(fields["s"]),
+                                 int(fields["i"]))
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    final_bare = "c=biws,r=" + fields["r"]
+    auth_message = ",".join([first_bare, server_first, final_bare]).encode()
+    signature = hmac.new(stored_key, auth_message, hashlib.sha256).digest()
+    proof = bytes(a ^ b for a, b in zip(client_key, signature))
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+    expected = base64.b64encode(hmac.new(server_key, auth_message, hashlib.sha256).digest())
+    server_final = yield final_bare + ",p=" + base64.b64encode(proof).decode()
+    if server_final != "v=" + expected.decode():
+        raise AssertionError("bad server signature: " + server_final)
+    yield ""
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

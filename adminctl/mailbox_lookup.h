@@ -1,0 +1,32 @@
+// Finding mailboxes for the cmdlets of every family: one by identity, or a name-ordered
+// listing filtered by a wildcard and cut at -ResultSize, as Get-Mailbox and Get-CASMailbox do.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "adminctl/cmdlet.h"
+#include "directory.pb.h"
+
+namespace adminctl {
+
+// The Get-* cmdlets return this many objects unless -ResultSize says otherwise (as Exchange).
+inline constexpr int64_t kDefaultResultSize = 1000;
+
+// The mailboxes the "Identity" and "ResultSize" parameters of `args` select: without
+// Identity or with a wildcard (al*), the listing page by page, matched on name, address and
+// display name, cut at ResultSize (default kDefaultResultSize, with Exchange's warning when
+// that default cut the list); otherwise the one mailbox, and NotFound when there is none.
+CmdletStatus FindMailboxes(const parser::BoundCommand& args, CmdletContext& context,
+                           std::vector<mail::v1::Mailbox>* out);
+
+// One mailbox by identity (name, any address, GUID or id).
+CmdletStatus GetMailboxByIdentity(CmdletContext& context, const std::string& identity,
+                                  mail::v1::Mailbox* out);
+
+// What a Set-* cmdlet does when it was given nothing to change: the mailbox must exist, and
+// PowerShell's "no settings ... have been modified" warning is printed.
+CmdletStatus WarnNothingModified(CmdletContext& context, const std::string& identity);
+
+}  // namespace adminctl

@@ -1,0 +1,173 @@
+#include "cas/imap/session/mailbox_view.h"
+
+#include <algorithm>
+
+namespace cas::imap {
+
+void MailboxView::Load(const mail::v1::Folder& folder, const mail::v1::FetchResponse& records) {
+  folder_id_ = folder.id();
+  uidvalidity_ = folder.uidvalidity();
+  uidnext_ = folder.uidnext();
+  highest_modseq_ = std::max(folder.highest_modseq(), records.highest_modseq());
+  messages_.clear();
+  messages_.reserve(records.messages_size());
+  for (const auto& r : records.messages()) {
+    MessageEntry e;
+    e.uid = r.uid();
+    e.flags.assign(r.flags().begin(), r.flags().end());
+    e.modseq = r.modseq();
+    messages_.push_back(std::move(e));
+  }
+  std::sort(messages_.begin(), messages_.end(),
+            [](const MessageEntry& a, const MessageEntry& b) { return a.uid < b.uid; });
+  if (!messages_.empty()) uidnext_ = std::max(uidnext_, messages_.back().uid + 1);
+  pending_appends_.clear();
+  pending_expunges_.clear();
+  pending_flags_.clear();
+}
+
+uint32_t MailboxView::SeqOf(uint32_t uid) const {
+  auto it = std::lower_bound(messages_.begin(), messages_.end(), uid,
+                             [](const MessageEntry& e, uint32_t u) { return e.uid < u; });
+  if (it == messages_.end() || it->uid != uid) return 0;
+  return static_cast<uint32_t>(it - messages_.begin()) + 1;
+}
+
+uint32_t MailboxView::UnseenFirstSeq() const {
+  for (size_t i = 0; i < messages_.size(); ++i) {
+    const auto& f = messages_[i].flags;
+    if (std::find(f.begin(), f.end(), "\\Seen") == f.end()) return static_cast<uint32_t>(i + 1);
+  }
+  return 0;
+}
+
+void MailboxView::OnEvent(const mail::v1::ChangeEvent& e) {
+  if (e.folder_id() != folder_id_) return;
+  highest_modseq_ = std::max(highest_modseq_, e.modseq());
+  switch (e.kind()) {
+    case mail::v1::CHANGE_KIND_APPEND:
+      for (uint32_t uid : e.uids()) {
+        if (uid < uidnext_ && (SeqOf(uid) != 0 || uid <= LargestUid())) continue;
+        if (pending_expunges_.count(uid)) continue;
+        MessageEntry m;
+        m.uid = uid;
+        m.flags.assign(e.flags().begin(), e.flags().end());
+        m.modseq = e.modseq();
+        pending_appends_.emplace(uid, std::move(m));
+      }
+      break;
+    case mail::v1::CHANGE_KIND_FLAGS:
+      for (uint32_t uid : e.uids()) {
+        std::vector<std::string> flags(e.flags().begin(), e.flags().end());
+        auto pa = pending_appends_.find(uid);
+        if (pa != pending_appends_.end()) {
+          if (e.modseq() > pa->second.modseq) {
+            pa->second.flags = flags;
+            pa->second.modseq = e.modseq();
+          }
+          continue;
+        }
+        AddPendingFlags(uid, flags, e.modseq());
+      }
+      break;
+    case mail::v1::CHANGE_KIND_EXPUNGE:
+      for (uint32_t uid : e.uids()) {
+        pending_appends_.erase(uid);
+        pending_flags_.erase(uid);
+        if (SeqOf(uid) != 0) pending_expunges_.insert(uid);
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+void MailboxView::AddPendingFlags(uint32_t uid, const std::vector<std::string>& flags,
+                                  uint64_t modseq) {
+  uint32_t seq = SeqOf(uid);
+  if (seq == 0) return;
+  if (modseq <= messages_[seq - 1].modseq) return;  // Already reflected.
+  auto& p = pending_flags_[uid];
+  if (p.uid == 0 || modseq > p.modseq) {
+    p.uid = uid;
+    p.flags = flags;
+    p.modseq = modseq;
+  }
+}
+
+void MailboxView::ApplyFlags(uint32_t uid, const std::vector<std::string>& flags,
+                             uint64_t modseq) {
+  uint32_t seq = SeqOf(uid);
+  if (seq == 0) return;
+  MessageEntry& m = messages_[seq - 1];
+  if (modseq >= m.modseq) {
+    m.flags = flags;
+    m.modseq = modseq;
+  }
+  auto it = pending_flags_.find(uid);
+  if (it != pending_flags_.end() && it->second.modseq <= modseq) pending_flags_.erase(it);
+  highest_modseq_ = std::max(highest_modseq_, modseq);
+}
+
+std::vector<uint32_t> MailboxView::RemoveNow(const std::vector<uint32_t>& uids) {
+  std::vector<uint32_t> sorted(uids);
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<uint32_t> seqs;
+  // Highest first would keep numbers stable, but RFC 3501 clients expect each EXPUNGE to be
+  // computed after the previous one; sending in ascending UID order, each seq is the message's
+  // position at that moment.
+  for (uint32_t uid : sorted) {
+    uint32_t seq = SeqOf(uid);
+    if (seq == 0) continue;
+    messages_.erase(messages_.begin() + (seq - 1));
+    seqs.push_back(seq);
+    pending_expunges_.erase(uid);
+    pending_flags_.erase(uid);
+  }
+  return seqs;
+}
+
+bool MailboxView::HasPendingUpdates() const {
+  return !pending_appends_.empty() || !pending_expunges_.empty() || !pending_flags_.empty();
+}
+
+MailboxView::Updates MailboxView::TakeUpdates(bool allow_expunge) {
+  Updates u;
+  // Flag changes first, numbered in the current sequence (before expunges renumber).
+  for (auto it = pending_flags_.begin(); it != pending_flags_.end();) {
+    uint32_t seq = SeqOf(it->first);
+    if (seq == 0) {
+      it = pending_flags_.erase(it);
+      continue;
+    }
+    if (!allow_expunge && pending_expunges_.count(it->first)) {
+      ++it;
+      continue;
+    }
+    MessageEntry& m = messages_[seq - 1];
+    m.flags = it->second.flags;
+    m.modseq = it->second.modseq;
+    u.flag_changes.emplace_back(seq, m);
+    it = pending_flags_.erase(it);
+  }
+  if (allow_expunge && !pending_expunges_.empty()) {
+    std::vector<uint32_t> uids(pending_expunges_.begin(), pending_expunges_.end());
+    u.expunged_seqs = RemoveNow(uids);
+    u.vanished_uids = uids;
+    pending_expunges_.clear();
+  }
+  // New messages are numbered after the expunges are told, never before.
+  if (pending_expunges_.empty() && !pending_appends_.empty()) {
+    for (auto& [uid, m] : pending_appends_) {
+      if (uid > LargestUid()) {
+        messages_.push_back(m);
+        uidnext_ = std::max(uidnext_, uid + 1);
+      }
+    }
+    pending_appends_.clear();
+    u.exists = exists();
+  }
+  return u;
+}
+
+}  // namespace cas::imap

@@ -1,0 +1,94 @@
+#include "cas/pop3/session/pop3_connection.h"
+
+namespace cas::pop3 {
+namespace {
+
+ParserLimits LimitsFor(const mail::v1::ProtocolSettings& s) {
+  ParserLimits l;
+  l.max_command_line = std::max<size_t>(40, s.max_command_size());
+  return l;
+}
+
+}  // namespace
+
+Pop3Connection::Pop3Connection(std::unique_ptr<common::Stream> stream,
+                               std::shared_ptr<const mail::v1::ProtocolSettings> settings,
+                               std::string session_id, ProtocolLog* log)
+    : stream_(std::move(stream)),
+      settings_(std::move(settings)),
+      session_id_(std::move(session_id)),
+      log_(log),
+      parser_(LimitsFor(*settings_)) {}
+
+asio::awaitable<std::optional<ParseEvent>> Pop3Connection::NextEvent(
+    std::chrono::seconds timeout) {
+  char buf[16384];
+  while (!closed_) {
+    if (!pending_.empty()) {
+      size_t took = parser_.Feed(pending_);
+      pending_.erase(0, took);
+    }
+    ParseEvent e = parser_.Next();
+    if (!std::holds_alternative<NeedMore>(e)) co_return e;
+    if (!pending_.empty()) continue;  // Fed more after the parser made room.
+    boost::system::error_code ec;
+    size_t n = co_await stream_->ReadSome(buf, sizeof(buf), timeout, ec);
+    if (ec || n == 0) {
+      if (ec == asio::error::timed_out) {
+        co_await Send(ErrResponse("Disconnected for inactivity."));
+        LogEvent("timeout");
+      }
+      closed_ = true;
+      break;
+    }
+    pending_.append(buf, n);
+  }
+  co_return std::nullopt;
+}
+
+asio::awaitable<bool> Pop3Connection::Send(std::string_view data, std::string_view log_text) {
+  if (closed_) co_return false;
+  if (log_ != nullptr && settings_->protocol_log_enabled()) {
+    std::string_view line = log_text;
+    if (line.empty()) line = data.substr(0, data.find("\r\n"));
+    log_->Write(session_id_, stream_->remote_address(), user_, '>', line);
+  }
+  boost::system::error_code ec;
+  co_await stream_->WriteAll(data, std::chrono::seconds(60), ec);
+  if (ec) closed_ = true;
+  co_return !ec;
+}
+
+void Pop3Connection::LogClient(std::string_view redacted_command) {
+  if (log_ != nullptr && settings_->protocol_log_enabled()) {
+    log_->Write(session_id_, stream_->remote_address(), user_, '<', redacted_command);
+  }
+}
+
+void Pop3Connection::LogEvent(std::string_view text) {
+  if (log_ != nullptr && settings_->protocol_log_enabled()) {
+    log_->Write(session_id_, stream_->remote_address(), user_, '*', text);
+  }
+}
+
+asio::awaitable<bool> Pop3Connection::StartTls() {
+  if (parser_.HasBufferedInput() || !pending_.empty()) {
+    // Plaintext pipelined behind STLS would be processed as if it came over TLS.
+    co_await Send(ErrResponse("Unexpected data after STLS."));
+    closed_ = true;
+    co_return false;
+  }
+  if (!co_await Send(OkResponse("Begin TLS negotiation now."))) co_return false;
+  boost::system::error_code ec;
+  co_await stream_->Handshake(std::chrono::seconds(30), ec);
+  if (ec) {
+    LogEvent("TLS handshake failed: " + ec.message());
+    closed_ = true;
+    co_return false;
+  }
+  parser_.Reset();
+  LogEvent("TLS " + stream_->tls_version() + " " + stream_->tls_cipher());
+  co_return true;
+}
+
+}  // namespace cas::pop3

@@ -1,0 +1,291 @@
+#include "cas/pop3/session/pop3_transaction.h"
+
+#include <algorithm>
+#include <map>
+
+#include "cas/pop3/session/pop3_login.h"
+#include "common/logging.h"
+
+namespace cas::pop3 {
+namespace {
+
+constexpr std::string_view kStoreDown = "The mailbox store is unavailable; try again later.";
+
+struct Entry {
+  uint32_t folder_id = 0;
+  uint32_t uid = 0;
+  uint64_t size = 0;  // What RETR sends before dot-stuffing.
+  uint64_t message_id = 0;
+  int64_t arrived = 0;
+  bool deleted = false;
+  bool retrieved = false;
+};
+
+std::string FolderNameFor(const std::string& pop_folder) {
+  // "Inbox" as Exchange writes it is the IMAP INBOX.
+  std::string lower;
+  for (char c : pop_folder) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  return lower == "inbox" ? "INBOX" : pop_folder;
+}
+
+class Transaction {
+ public:
+  Transaction(Pop3Connection& conn, mailboxstore::MailStore& store,
+              const mail::v1::Mailbox& mailbox)
+      : conn_(conn), store_(store), mailbox_(mailbox) {}
+
+  asio::awaitable<common::Status> Load() {
+    std::vector<std::string> folders(mailbox_.pop_folders().begin(), mailbox_.pop_folders().end());
+    if (folders.empty()) folders.push_back("INBOX");
+    for (const auto& name : folders) {
+      mail::v1::FetchRequest req;
+      req.set_mailbox_id(mailbox_.id());
+      req.mutable_folder()->set_name(FolderNameFor(name));
+      auto r = co_await store_.Fetch(req);
+      if (!r.ok()) {
+        if (r.status().code() == common::StatusCode::kNotFound) continue;  // Folder gone.
+        co_return r.status();
+      }
+      mail::v1::GetFolderRequest g;
+      g.set_mailbox_id(mailbox_.id());
+      g.mutable_folder()->set_name(FolderNameFor(name));
+      auto f = co_await store_.GetFolder(g);
+      if (!f.ok()) co_return f.status();
+      for (const auto& m : r->messages()) {
+        if (mailbox_.pop_download_scope() == mail::v1::POP_DOWNLOAD_SCOPE_FROM_NOW &&
+            m.arrived_unix() < mailbox_.pop_enabled_since_unix()) {
+          continue;
+        }
+        Entry e;
+        e.folder_id = f->folder().id();
+        e.uid = m.uid();
+        e.size = m.wire_size() != 0 ? m.wire_size() : m.size();
+        e.message_id = m.message_id();
+        e.arrived = m.arrived_unix();
+        entries_.push_back(e);
+      }
+    }
+    bool descending =
+        conn_.settings().message_retrieval_sort_order() == mail::v1::SORT_ORDER_DESCENDING;
+    std::stable_sort(entries_.begin(), entries_.end(), [&](const Entry& a, const Entry& b) {
+      if (a.arrived != b.arrived) return descending ? a.arrived > b.arrived : a.arrived < b.arrived;
+      if (a.message_id != b.message_id) {
+        return descending ? a.message_id > b.message_id : a.message_id < b.message_id;
+      }
+      return false;
+    });
+    co_return common::Status::Ok();
+  }
+
+  asio::awaitable<void> Serve() {
+    while (!conn_.closed()) {
+      auto e = co_await conn_.NextEvent(
+          std::chrono::seconds(conn_.settings().authenticated_connection_timeout_seconds()));
+      if (!e) co_return;  // Dropped connection: nothing is deleted.
+      if (auto* err = std::get_if<ParseError>(&*e)) {
+        conn_.LogClient("<unparsable command>");
+        co_await conn_.Send(ErrResponse(ParseErrorText(err->code)));
+        continue;
+      }
+      if (!std::holds_alternative<Command>(*e)) {
+        co_await conn_.Send(ErrResponse("Unexpected SASL data."));
+        continue;
+      }
+      Command& cmd = std::get<Command>(*e);
+      conn_.LogClient(CommandForLog(cmd));
+      if (cmd.verb == Verb::kQuit) {
+        co_await Update();
+        co_return;
+      }
+      co_await Handle(cmd);
+    }
+  }
+
+ private:
+  // The entry for a message number, or nullptr (after sending the error).
+  asio::awaitable<Entry*> Lookup(std::optional<uint32_t> n) {
+    if (!n || *n == 0 || *n > entries_.size()) {
+      co_await conn_.Send(ErrResponse("No such message."));
+      co_return nullptr;
+    }
+    Entry& e = entries_[*n - 1];
+    if (e.deleted) {
+      co_await conn_.Send(ErrResponse("Message is deleted."));
+      co_return nullptr;
+    }
+    co_return &e;
+  }
+
+  asio::awaitable<void> Handle(Command& cmd) {
+    switch (cmd.verb) {
+      case Verb::kStat: {
+        uint64_t count = 0, octets = 0;
+        for (const auto& e : entries_) {
+          if (!e.deleted) {
+            ++count;
+            octets += e.size;
+          }
+        }
+        co_await conn_.Send(StatResponse(count, octets));
+        break;
+      }
+      case Verb::kList:
+      case Verb::kUidl: {
+        bool uidl = cmd.verb == Verb::kUidl;
+        auto line = [&](uint32_t n, const Entry& e) {
+          return uidl ? UniqueIdListing(n, std::to_string(e.message_id)) : ScanListing(n, e.size);
+        };
+        if (cmd.message) {
+          Entry* e = co_await Lookup(cmd.message);
+          if (e != nullptr) co_await conn_.Send(OkResponse(line(*cmd.message, *e)));
+          break;
+        }
+        std::vector<std::string> lines;
+        for (size_t i = 0; i < entries_.size(); ++i) {
+          if (!entries_[i].deleted) lines.push_back(line(static_cast<uint32_t>(i + 1), entries_[i]));
+        }
+        // Named locals, not temporaries, in co_await expressions: GCC 12 destroys some
+        // temporaries of a co_await full-expression twice (conditional operands especially).
+        std::string title;
+        if (!uidl) title = std::to_string(lines.size()) + " messages";
+        std::string response = MultiLineResponse(title, lines);
+        std::string_view log_text = uidl ? "+OK <uidl listing>" : "+OK <scan listing>";
+        co_await conn_.Send(response, log_text);
+        break;
+      }
+      case Verb::kRetr:
+      case Verb::kTop: {
+        Entry* e = co_await Lookup(cmd.message);
+        if (e == nullptr) break;
+        mail::v1::GetBodyRequest req;
+        req.set_mailbox_id(mailbox_.id());
+        req.mutable_folder()->set_id(e->folder_id);
+        req.set_uid(e->uid);
+        auto body = co_await store_.GetBody(req);
+        if (!body.ok()) {
+          if (body.status().code() == common::StatusCode::kNotFound) {
+            co_await conn_.Send(ErrResponse("Message was removed by another session."));
+          } else {
+            co_await conn_.Send(ErrResponse(ResponseCode::kSysTemp, kStoreDown));
+          }
+          break;
+        }
+        std::string_view content = *body;
+        if (cmd.verb == Verb::kTop) content = TopOf(content, cmd.lines);
+        std::string out = OkResponse(cmd.verb == Verb::kRetr
+                                         ? std::to_string(e->size) + " octets"
+                                         : "Top of message follows");
+        out.reserve(out.size() + content.size() + content.size() / 50 + 8);
+        DotStuffer stuffer;
+        stuffer.Feed(content, &out);
+        stuffer.Finish(&out);
+        if (cmd.verb == Verb::kRetr) e->retrieved = true;
+        std::string_view log_text = cmd.verb == Verb::kRetr ? "+OK <message>" : "+OK <top>";
+        co_await conn_.Send(out, log_text);
+        break;
+      }
+      case Verb::kDele: {
+        Entry* e = co_await Lookup(cmd.message);
+        if (e == nullptr) break;
+        e->deleted = true;
+        co_await conn_.Send(OkResponse("Marked to be deleted."));
+        break;
+      }
+      case Verb::kRset:
+        for (auto& e : entries_) e.deleted = false;
+        co_await conn_.Send(OkResponse(""));
+        break;
+      case Verb::kNoop:
+        co_await conn_.Send(OkResponse(""));
+        break;
+      case Verb::kCapa:
+        co_await conn_.Send(
+            MultiLineResponse("Capability list follows", Capabilities(conn_, true)));
+        break;
+      default:
+        co_await conn_.Send(ErrResponse("Not allowed after login."));
+        break;
+    }
+  }
+
+  // UPDATE state: deletions and the retrieval action, durably, then +OK.
+  asio::awaitable<void> Update() {
+    std::map<uint32_t, std::vector<uint32_t>> deleted, retrieved;
+    for (const auto& e : entries_) {
+      if (e.deleted) {
+        deleted[e.folder_id].push_back(e.uid);
+      } else if (e.retrieved) {
+        retrieved[e.folder_id].push_back(e.uid);
+      }
+    }
+    bool ok = true;
+    auto ranges = [](const std::vector<uint32_t>& uids, auto* out) {
+      for (uint32_t u : uids) {
+        auto* r = out->Add();
+        r->set_first(u);
+        r->set_last(u);
+      }
+    };
+    for (const auto& [folder, uids] : deleted) {
+      mail::v1::ExpungeRequest req;
+      req.set_mailbox_id(mailbox_.id());
+      req.mutable_folder()->set_id(folder);
+      ranges(uids, req.mutable_uids());
+      auto r = co_await store_.Expunge(req);
+      if (!r.ok()) ok = false;
+    }
+    auto action = mailbox_.pop_retrieval_action();
+    for (const auto& [folder, uids] : retrieved) {
+      if (action == mail::v1::POP_RETRIEVAL_ACTION_KEEP) break;
+      if (action == mail::v1::POP_RETRIEVAL_ACTION_MARK_READ) {
+        mail::v1::StoreFlagsRequest req;
+        req.set_mailbox_id(mailbox_.id());
+        req.mutable_folder()->set_id(folder);
+        ranges(uids, req.mutable_uids());
+        req.set_mode(mail::v1::FLAG_MODE_ADD);
+        req.add_flags("\\Seen");
+        auto r = co_await store_.StoreFlags(req);
+        if (!r.ok()) ok = false;
+      } else {
+        mail::v1::CopyRequest req;
+        req.set_mailbox_id(mailbox_.id());
+        req.mutable_folder()->set_id(folder);
+        ranges(uids, req.mutable_uids());
+        req.mutable_destination()->set_name(
+            action == mail::v1::POP_RETRIEVAL_ACTION_ARCHIVE ? "Archive" : "Deleted Items");
+        req.set_move(true);
+        auto r = co_await store_.Copy(req);
+        if (!r.ok()) ok = false;
+      }
+    }
+    if (ok) {
+      co_await conn_.Send(OkResponse("Logging out."));
+    } else {
+      co_await conn_.Send(
+          ErrResponse(ResponseCode::kSysTemp, "Some changes could not be saved; try again."));
+    }
+  }
+
+  Pop3Connection& conn_;
+  mailboxstore::MailStore& store_;
+  const mail::v1::Mailbox& mailbox_;
+  std::vector<Entry> entries_;
+};
+
+}  // namespace
+
+asio::awaitable<void> RunTransaction(Pop3Connection& conn, mailboxstore::MailStore& store,
+                                     const mail::v1::Mailbox& mailbox) {
+  Transaction t(conn, store, mailbox);
+  common::Status s = co_await t.Load();
+  if (!s.ok()) {
+    MAIL_LOG(kWarning, "pop3") << conn.session_id() << " cannot load maildrop of "
+                               << mailbox.name() << ": " << s.ToString();
+    co_await conn.Send(ErrResponse(ResponseCode::kSysTemp, kStoreDown));
+    co_return;
+  }
+  if (!co_await conn.Send(OkResponse("Logged in."))) co_return;
+  co_await t.Serve();
+}
+
+}  // namespace cas::pop3
