@@ -14,7 +14,7 @@ DEMO_DOMAIN="example.test"
 DEMO_ADDRESS="demo@$DEMO_DOMAIN"
 
 "$ROOT/deploy/packages.sh" test  # The test packages too: the build dir is shared with tests.
-BUILD_DIR="$BUILD_DIR" "$ROOT/deploy/build.sh" mailboxstored adminctl
+BUILD_DIR="$BUILD_DIR" "$ROOT/deploy/build.sh" mailboxstored casd adminctl
 
 mkdir -p "$CASMAIL_HOME" "$CASMAIL_RUN" "$CASMAIL_LOG"
 chmod 0700 "$CASMAIL_HOME"
@@ -52,6 +52,35 @@ else
   echo "started mailboxstored (pid $(cat "$CASMAIL_RUN/mailboxstored.pid"))"
 fi
 
+CASD_CONFIG="$CASMAIL_HOME/casd.textproto"
+if [[ ! -f "$CASD_CONFIG" ]]; then
+  sed -e "s#@STORE@#$STORE_LISTEN#" -e "s#@STATE_DIR@#$CASMAIL_HOME/cas#" \
+      -e "s#@LOG_FILE@#$CASMAIL_LOG/casd.log#" -e "s#@PORT_FILE@#$CASMAIL_RUN/casd.ports#" \
+      -e "s#@LOG_DIR@#$CASMAIL_LOG/protocol#" \
+      "$ROOT/deploy/config/casd.textproto.in" > "$CASD_CONFIG"
+fi
+if running casd; then
+  echo "casd already running (pid $(cat "$CASMAIL_RUN/casd.pid"))"
+else
+  rm -f "$CASMAIL_RUN/casd.ports"
+  setsid "$BUILD_DIR/cas/server/casd" --config "$CASD_CONFIG" \
+      </dev/null >>"$CASMAIL_LOG/casd.out" 2>&1 &
+  echo $! > "$CASMAIL_RUN/casd.pid"
+  for _ in $(seq 1 100); do
+    [[ -s "$CASMAIL_RUN/casd.ports" ]] && break
+    sleep 0.1
+  done
+  if [[ ! -s "$CASMAIL_RUN/casd.ports" ]]; then
+    echo "casd did not start; see $CASMAIL_LOG/casd.log" >&2
+    exit 1
+  fi
+  echo "started casd (pid $(cat "$CASMAIL_RUN/casd.pid"))"
+fi
+port_of() {  # port_of PROTO MODE: the port casd listens on, or "-" when it could not.
+  awk -v p="$1" -v m="$2" '$1 == p && $2 == m { print $3; exit }' "$CASMAIL_RUN/casd.ports" |
+    grep . || echo "-"
+}
+
 ADMINCTL=("$BUILD_DIR/adminctl/adminctl" --endpoint "unix:$ADMIN_SOCKET")
 # The demo password is printed once, when the mailbox is made; it is never written to disk
 # (the store keeps only a SCRAM verifier).
@@ -77,8 +106,16 @@ The mail system is running on this machine ($HOST).
   Admin shell     $BUILD_DIR/adminctl/adminctl Get-Mailbox
   Logs            $CASMAIL_LOG/
 
-  Client access (IMAP4 993/143, POP3 995/110, SMTP 465/587) is not part of this build yet:
-  the frontends casd and transportd will join this same command.
+  Incoming mail (POP3), as a mail client needs it:
+    server     $HOST (or 127.0.0.1 on this machine)
+    port $(port_of pop3 tls)   SSL/TLS (implicit TLS)
+    port $(port_of pop3 plain)   STARTTLS (STLS); logging in before TLS is refused (LoginType SecureLogin)
+    user name  demo  (or demo@example.test)
+    The certificate is self-signed for $HOST: clients ask once to trust it.
+    Try it:    curl --insecure -u demo:PASSWORD pop3s://127.0.0.1:$(port_of pop3 tls)/
+
+  IMAP4 (993/143) and SMTP submission (465/587) are not part of this build yet; casd and
+  transportd will offer them through this same command.
 
   Stop everything: $ROOT/deploy/stop.sh
 INFO
