@@ -61,10 +61,9 @@ constexpr std::string_view kProtocolSettingsProperties[] = {
 
 const View& CasMailboxView() {
   // Exchange's default columns for Get-CASMailbox.
-  static const View* view =
-      new View{View::Kind::kTable,
-               {"Name", "ActiveSyncEnabled", "OWAEnabled", "PopEnabled", "ImapEnabled",
-                "MapiEnabled"}};
+  static const View* view = new View{
+      View::Kind::kTable,
+      {"Name", "ActiveSyncEnabled", "OWAEnabled", "PopEnabled", "ImapEnabled", "MapiEnabled"}};
   return *view;
 }
 

@@ -16,7 +16,8 @@ asio::ssl::context& NoTlsContext() {
 Stream::Stream(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::context> tls)
     : tls_context_(std::move(tls)),
       ssl_(std::move(socket), tls_context_ ? *tls_context_ : NoTlsContext()),
-      timer_(ssl_.next_layer().get_executor()) {
+      read_deadline_(ssl_.next_layer().get_executor()),
+      write_deadline_(ssl_.next_layer().get_executor()) {
   boost::system::error_code ec;
   auto ep = ssl_.next_layer().remote_endpoint(ec);
   if (!ec) {
@@ -31,22 +32,20 @@ Stream::Stream(asio::ip::tcp::socket socket, std::shared_ptr<asio::ssl::context>
   ssl_.next_layer().set_option(asio::ip::tcp::no_delay(true), ec);
 }
 
-void Stream::Arm(Clock::duration timeout) {
-  timed_out_ = false;
-  timer_.expires_after(timeout);
-  timer_.async_wait([this](const boost::system::error_code& ec) {
+void Stream::Arm(Deadline& d, Clock::duration timeout) {
+  d.timed_out = false;
+  d.timer.expires_after(timeout);
+  d.timer.async_wait([this, &d](const boost::system::error_code& ec) {
     if (ec) return;  // Cancelled: the operation finished in time (or the stream is going).
-    timed_out_ = true;
+    d.timed_out = true;
     boost::system::error_code ignored;
     ssl_.next_layer().cancel(ignored);
   });
 }
 
-void Stream::Disarm() { timer_.cancel(); }
-
 asio::awaitable<size_t> Stream::ReadSome(char* data, size_t size, Clock::duration timeout,
                                          boost::system::error_code& ec) {
-  Arm(timeout);
+  Arm(read_deadline_, timeout);
   size_t n;
   if (tls_active_) {
     n = co_await ssl_.async_read_some(asio::buffer(data, size),
@@ -55,14 +54,14 @@ asio::awaitable<size_t> Stream::ReadSome(char* data, size_t size, Clock::duratio
     n = co_await ssl_.next_layer().async_read_some(
         asio::buffer(data, size), asio::redirect_error(asio::use_awaitable, ec));
   }
-  Disarm();
-  if (timed_out_) ec = asio::error::timed_out;
+  read_deadline_.timer.cancel();
+  if (read_deadline_.timed_out) ec = asio::error::timed_out;
   co_return ec ? 0 : n;
 }
 
 asio::awaitable<void> Stream::WriteAll(std::string_view data, Clock::duration timeout,
                                        boost::system::error_code& ec) {
-  Arm(timeout);
+  Arm(write_deadline_, timeout);
   if (tls_active_) {
     co_await asio::async_write(ssl_, asio::buffer(data.data(), data.size()),
                                asio::redirect_error(asio::use_awaitable, ec));
@@ -70,8 +69,8 @@ asio::awaitable<void> Stream::WriteAll(std::string_view data, Clock::duration ti
     co_await asio::async_write(ssl_.next_layer(), asio::buffer(data.data(), data.size()),
                                asio::redirect_error(asio::use_awaitable, ec));
   }
-  Disarm();
-  if (timed_out_) ec = asio::error::timed_out;
+  write_deadline_.timer.cancel();
+  if (write_deadline_.timed_out) ec = asio::error::timed_out;
 }
 
 asio::awaitable<void> Stream::Handshake(Clock::duration timeout, boost::system::error_code& ec) {
@@ -79,11 +78,11 @@ asio::awaitable<void> Stream::Handshake(Clock::duration timeout, boost::system::
     ec = asio::error::operation_not_supported;
     co_return;
   }
-  Arm(timeout);
+  Arm(read_deadline_, timeout);
   co_await ssl_.async_handshake(asio::ssl::stream_base::server,
                                 asio::redirect_error(asio::use_awaitable, ec));
-  Disarm();
-  if (timed_out_) ec = asio::error::timed_out;
+  read_deadline_.timer.cancel();
+  if (read_deadline_.timed_out) ec = asio::error::timed_out;
   if (!ec) tls_active_ = true;
 }
 
@@ -97,7 +96,8 @@ void Stream::Cancel() {
 
 void Stream::Close() {
   boost::system::error_code ignored;
-  timer_.cancel();
+  read_deadline_.timer.cancel();
+  write_deadline_.timer.cancel();
   ssl_.next_layer().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   ssl_.next_layer().close(ignored);
 }

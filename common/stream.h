@@ -42,14 +42,20 @@ class Stream {
   asio::any_io_executor executor() { return ssl_.next_layer().get_executor(); }
 
  private:
-  void Arm(Clock::duration timeout);
-  void Disarm();
+  // Reads and writes have separate deadlines: one read and one write may be outstanding at
+  // once (IMAP IDLE writes updates while a read waits for DONE).
+  struct Deadline {
+    explicit Deadline(asio::any_io_executor ex) : timer(ex) {}
+    asio::steady_timer timer;
+    bool timed_out = false;
+  };
+  void Arm(Deadline& d, Clock::duration timeout);
 
   std::shared_ptr<asio::ssl::context> tls_context_;
   asio::ssl::stream<asio::ip::tcp::socket> ssl_;
-  asio::steady_timer timer_;
+  Deadline read_deadline_;
+  Deadline write_deadline_;
   bool tls_active_ = false;
-  bool timed_out_ = false;
   std::string remote_address_;
   int local_port_ = 0;
 };

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "cas/imap/session/imap_server.h"
 #include "cas/pop3/session/pop3_server.h"
 #include "cas/server/change_router.h"
 #include "cas/server/listener.h"
@@ -81,6 +82,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "casd: POP3 settings: %s\n", valid.message().c_str());
     return 2;
   }
+  auto imap_settings = cas::WithDefaults(cfg.imap4(), cas::Protocol::kImap4);
+  valid = cas::Validate(imap_settings, cas::Protocol::kImap4);
+  if (!valid.ok()) {
+    std::fprintf(stderr, "casd: IMAP4 settings: %s\n", valid.message().c_str());
+    return 2;
+  }
 
   // TLS: the configured certificate, or a self-signed one made on first start.
   common::TlsFiles files;
@@ -136,6 +143,11 @@ int main(int argc, char** argv) {
   cas::pop3::MaildropLocks locks;
   cas::pop3::Pop3Services pop3{&pop3_holder, &store, &store, limits, &locks, &pop3_log, &sessions};
 
+  cas::SettingsHolder imap_holder(imap_settings);
+  cas::ProtocolLog imap_log(cfg.protocol_log_dir(), "imap4");
+  cas::imap::ImapServices imap{&imap_holder, &store, &store, &router, limits, &imap_log,
+                               &sessions};
+
   std::vector<std::shared_ptr<cas::Listener>> listeners;
   std::vector<std::string> port_lines;
   auto open = [&](const std::string& proto, const std::string& binding, bool implicit_tls,
@@ -158,6 +170,17 @@ int main(int argc, char** argv) {
                      asio::detached);
     };
   };
+  auto imap_starter = [&](bool implicit_tls) {
+    return [&, implicit_tls](std::unique_ptr<common::Stream> stream) {
+      auto ex = asio::make_strand(io);
+      asio::co_spawn(ex, cas::imap::ServeImap(std::move(stream), implicit_tls, &imap),
+                     asio::detached);
+    };
+  };
+  for (const auto& b : imap_settings.unencrypted_or_tls_bindings()) {
+    open("imap4", b, false, imap_starter(false));
+  }
+  for (const auto& b : imap_settings.ssl_bindings()) open("imap4", b, true, imap_starter(true));
   for (const auto& b : pop3_settings.unencrypted_or_tls_bindings()) {
     open("pop3", b, false, pop3_starter(false));
   }

@@ -132,12 +132,9 @@ TEST_F(CasMailboxCmdletsTest, SmtpClientAuthenticationDisabledIsTriState) {
   fake_.Add("a");
   fake_.Add("b");
   fake_.Add("c");
-  Edit("b", [](Mailbox& m) {
-    m.set_smtp_client_authentication_disabled(mail::v1::TRISTATE_TRUE);
-  });
-  Edit("c", [](Mailbox& m) {
-    m.set_smtp_client_authentication_disabled(mail::v1::TRISTATE_FALSE);
-  });
+  Edit("b", [](Mailbox& m) { m.set_smtp_client_authentication_disabled(mail::v1::TRISTATE_TRUE); });
+  Edit("c",
+       [](Mailbox& m) { m.set_smtp_client_authentication_disabled(mail::v1::TRISTATE_FALSE); });
   Outcome o = Run("Get-CASMailbox | Format-Table Name,SmtpClientAuthenticationDisabled");
   EXPECT_TRUE(o.ok) << o.err;
   EXPECT_EQ(o.out,
@@ -296,7 +293,8 @@ TEST_F(CasMailboxCmdletsTest, SetEverythingAtOnce) {
   EXPECT_EQ(Folders(u.pop_folders()), (std::vector<std::string>{"Inbox", "Junk"}));
 
   // And Get-CASMailbox shows the result.
-  o = Run("Get-CASMailbox alice | fl PopDownloadScope,PopRetrievalAction,PopFolders,ImapEnabled,"
+  o =
+      Run("Get-CASMailbox alice | fl PopDownloadScope,PopRetrievalAction,PopFolders,ImapEnabled,"
           "SmtpClientAuthenticationDisabled");
   EXPECT_EQ(o.out,
             "\n"
@@ -314,16 +312,16 @@ TEST_F(CasMailboxCmdletsTest, BooleanSpellings) {
     const char* written;
     bool value;
   } cases[] = {
-      {"$true", true},  {"$false", false}, {"true", true},   {"false", false},
-      {"TRUE", true},   {"$False", false}, {"1", true},      {"0", false},
+      {"$true", true},  {"$false", false},  {"true", true},  {"false", false},
+      {"TRUE", true},   {"$False", false},  {"1", true},     {"0", false},
       {":$true", true}, {":$false", false}, {":true", true}, {":0", false},
   };
   for (const auto& c : cases) {
     fake_.updates.clear();
     const std::string written = c.written;
     const std::string sep = written[0] == ':' ? "" : " ";
-    Outcome o = Run("Set-CASMailbox alice -ImapEnabled" + sep + written + " -PopEnabled" + sep +
-                    written);
+    Outcome o =
+        Run("Set-CASMailbox alice -ImapEnabled" + sep + written + " -PopEnabled" + sep + written);
     EXPECT_TRUE(o.ok) << written << ": " << o.err;
     ASSERT_EQ(fake_.updates.size(), 1u) << written;
     EXPECT_EQ(fake_.updates[0].update().imap_enabled(), c.value) << written;
@@ -333,16 +331,14 @@ TEST_F(CasMailboxCmdletsTest, BooleanSpellings) {
 
 TEST_F(CasMailboxCmdletsTest, SmtpClientAuthenticationDisabledNullFollowsTheServer) {
   fake_.Add("alice");
-  Edit("alice", [](Mailbox& m) {
-    m.set_smtp_client_authentication_disabled(mail::v1::TRISTATE_TRUE);
-  });
+  Edit("alice",
+       [](Mailbox& m) { m.set_smtp_client_authentication_disabled(mail::v1::TRISTATE_TRUE); });
   Outcome o = Run("Set-CASMailbox alice -SmtpClientAuthenticationDisabled $null");
   EXPECT_TRUE(o.ok) << o.err;
   const mail::v1::MailboxUpdate u = OnlyUpdate();
   ASSERT_TRUE(u.has_smtp_client_authentication_disabled());  // Sent, as "unset".
   EXPECT_EQ(u.smtp_client_authentication_disabled(), mail::v1::TRISTATE_UNSET);
-  EXPECT_EQ(Run("Get-CASMailbox alice | fl Smtp*").out,
-            "\nSmtpClientAuthenticationDisabled :\n\n");
+  EXPECT_EQ(Run("Get-CASMailbox alice | fl Smtp*").out, "\nSmtpClientAuthenticationDisabled :\n\n");
 
   fake_.updates.clear();
   o = Run("Set-CASMailbox alice -SmtpClientAuthenticationDisabled:$false");
@@ -451,9 +447,9 @@ TEST_F(CasMailboxCmdletsTest, PopFoldersReplaceTheListAndMustNotBeEmpty) {
       "empty, or an element of the argument collection contains a null value. POP3 needs at "
       "least one folder, for example -PopFolders Inbox.\n";
   fake_.updates.clear();
-  for (const char* line : {"Set-CASMailbox alice -PopFolders $null",
-                           "Set-CASMailbox alice -PopFolders ''",
-                           "Set-CASMailbox alice -PopFolders Inbox,' '"}) {
+  for (const char* line :
+       {"Set-CASMailbox alice -PopFolders $null", "Set-CASMailbox alice -PopFolders ''",
+        "Set-CASMailbox alice -PopFolders Inbox,' '"}) {
     o = Run(line);
     EXPECT_FALSE(o.ok) << line;
     EXPECT_EQ(o.err, empty_error) << line;

@@ -227,20 +227,20 @@ struct LoginArgs {
   bool operator==(const LoginArgs&) const = default;
 };
 
-// RFC 2971
+// ID (RFC 2971).
 struct IdArgs {
   // std::nullopt for "ID NIL". Values may be NIL.
   std::optional<std::vector<std::pair<std::string, std::optional<std::string>>>> params;
   bool operator==(const IdArgs&) const = default;
 };
 
-// RFC 5161
+// ENABLE (RFC 5161).
 struct EnableArgs {
   std::vector<std::string> capabilities;  // Upper-cased.
   bool operator==(const EnableArgs&) const = default;
 };
 
-// RFC 7162 section 3.2.5
+// The QRESYNC parameter of SELECT/EXAMINE (RFC 7162 section 3.2.5).
 struct QresyncParams {
   uint32_t uid_validity = 0;
   uint64_t mod_seq = 0;
@@ -250,7 +250,7 @@ struct QresyncParams {
   bool operator==(const QresyncParams&) const = default;
 };
 
-// SELECT and EXAMINE
+// SELECT and EXAMINE (CONDSTORE and QRESYNC parameters from RFC 7162).
 struct SelectArgs {
   std::string mailbox;
   bool read_only = false;  // EXAMINE
@@ -392,14 +392,14 @@ struct CopyArgs {
   bool operator==(const CopyArgs&) const = default;
 };
 
-// RFC 6851
+// MOVE (RFC 6851).
 struct MoveArgs {
   SequenceSet set;
   std::string mailbox;
   bool operator==(const MoveArgs&) const = default;
 };
 
-// RFC 9208
+// GETQUOTA, GETQUOTAROOT and SETQUOTA (RFC 9208); parsed only.
 struct GetQuotaArgs {
   std::string root;
   bool operator==(const GetQuotaArgs&) const = default;

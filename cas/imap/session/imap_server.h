@@ -1,0 +1,30 @@
+// One IMAP connection from greeting to close: limits, implicit TLS, login, session.
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "cas/server/change_router.h"
+#include "cas/server/connection_limits.h"
+#include "cas/server/protocol_log.h"
+#include "cas/server/protocol_settings.h"
+#include "common/stream.h"
+#include "mailboxstore/api/authenticator.h"
+#include "mailboxstore/api/mail_store.h"
+
+namespace cas::imap {
+
+struct ImapServices {
+  SettingsHolder* settings = nullptr;
+  mailboxstore::Authenticator* auth = nullptr;
+  mailboxstore::MailStore* store = nullptr;
+  ChangeRouter* router = nullptr;
+  std::shared_ptr<ConnectionLimits> limits;
+  ProtocolLog* log = nullptr;
+  std::atomic<uint64_t>* session_counter = nullptr;
+};
+
+asio::awaitable<void> ServeImap(std::unique_ptr<common::Stream> stream, bool implicit_tls,
+                                ImapServices* services);
+
+}  // namespace cas::imap

@@ -1,0 +1,978 @@
+#include "cas/imap/session/imap_session.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "cas/imap/codec/mutf7.h"
+#include "cas/imap/format/fetch_format.h"
+#include "cas/imap/session/mailbox_view.h"
+#include "cas/imap/session/search.h"
+#include "common/logging.h"
+
+namespace cas::imap {
+namespace {
+
+constexpr std::string_view kStoreDown = "The mailbox store is unavailable; try again later.";
+constexpr const char* kSystemFlags = "(\\Answered \\Flagged \\Deleted \\Seen \\Draft)";
+
+std::string FlagList(const std::vector<std::string>& flags) {
+  std::string out;
+  AppendFlagList(&out, flags);
+  return out;
+}
+
+template <typename R>
+std::vector<std::string> Flags(const R& repeated) {
+  return std::vector<std::string>(repeated.begin(), repeated.end());
+}
+
+// The tagged reply for a store error.
+std::string StoreError(const std::string& tag, const common::Status& s) {
+  switch (s.code()) {
+    case common::StatusCode::kNotFound:
+      return Tagged(tag, "NO", "NONEXISTENT", "No such mailbox or message.");
+    case common::StatusCode::kAlreadyExists:
+      return Tagged(tag, "NO", "ALREADYEXISTS", "Mailbox already exists.");
+    case common::StatusCode::kInvalidArgument:
+      return Tagged(tag, "NO", "CANNOT", s.message());
+    case common::StatusCode::kFailedPrecondition:
+      return Tagged(tag, "NO", "INUSE", s.message());
+    case common::StatusCode::kResourceExhausted:
+      return Tagged(tag, "NO", "OVERQUOTA", s.message());
+    default:
+      return Tagged(tag, "NO", "UNAVAILABLE", kStoreDown);
+  }
+}
+
+// Shared with callbacks posted from the change router's thread.
+struct Shared {
+  MailboxView view;
+  bool selected = false;
+  asio::steady_timer* wake = nullptr;
+};
+
+class Session {
+ public:
+  Session(ImapConnection& conn, mailboxstore::MailStore& store, ChangeRouter& router,
+          const mail::v1::Mailbox& mailbox)
+      : conn_(conn), store_(store), router_(router), mailbox_(mailbox) {}
+
+  asio::awaitable<void> Run(const std::string& login_tag) {
+    auto ex = co_await asio::this_coro::executor;
+    wake_ = std::make_unique<asio::steady_timer>(ex);
+    shared_ = std::make_shared<Shared>();
+    shared_->wake = wake_.get();
+    std::weak_ptr<Shared> weak = shared_;
+    subscription_ = router_.Subscribe(
+        mailbox_.id(),
+        [weak, ex](const mail::v1::ChangeEvent& e) {
+          asio::post(ex, [weak, e] {
+            if (auto s = weak.lock()) {
+              if (s->selected) s->view.OnEvent(e);
+              if (s->wake != nullptr) s->wake->cancel();
+            }
+          });
+        },
+        [] {});
+    std::string ok = Tagged(login_tag, "OK", "CAPABILITY " + conn_.Capabilities(true),
+                            "Logged in.");
+    if (!co_await conn_.Send(ok)) co_return;
+    while (!conn_.closed()) {
+      auto r = co_await conn_.Next(
+          std::chrono::seconds(conn_.settings().authenticated_connection_timeout_seconds()));
+      if (!r) break;
+      if (auto* err = std::get_if<ParseError>(&*r)) {
+        conn_.LogClient("<unparsable command>");
+        std::string reply = err->Reply();
+        co_await conn_.Send(reply);
+        if (err->close_connection()) break;
+        continue;
+      }
+      if (!std::holds_alternative<Command>(*r)) continue;
+      Command& cmd = std::get<Command>(*r);
+      conn_.LogClient(CommandForLog(cmd));
+      bool keep_going = co_await Dispatch(cmd);
+      if (!keep_going) break;
+    }
+    shared_->wake = nullptr;
+    subscription_.reset();
+  }
+
+ private:
+  // Untagged updates that may be sent now.
+  std::string Updates(bool allow_expunge) {
+    if (!shared_->selected) return "";
+    auto u = shared_->view.TakeUpdates(allow_expunge);
+    std::string out;
+    for (auto& [seq, m] : u.flag_changes) {
+      out += "* " + std::to_string(seq) + " FETCH (UID " + std::to_string(m.uid) + " FLAGS " +
+             FlagList(m.flags);
+      if (condstore_) out += " MODSEQ (" + std::to_string(m.modseq) + ")";
+      out += ")\r\n";
+    }
+    for (uint32_t seq : u.expunged_seqs) out += "* " + std::to_string(seq) + " EXPUNGE\r\n";
+    if (u.exists) out += "* " + std::to_string(*u.exists) + " EXISTS\r\n";
+    return out;
+  }
+
+  asio::awaitable<bool> Reply(const std::string& tagged, bool allow_expunge = true) {
+    std::string out = Updates(allow_expunge) + tagged;
+    co_return co_await conn_.Send(out);
+  }
+
+  std::string EncodeName(const std::string& utf8) {
+    std::string out;
+    if (!AppendMailbox(&out, utf8, utf8_).ok()) AppendQuoted(&out, utf8);
+    return out;
+  }
+
+  asio::awaitable<bool> Dispatch(Command& cmd) {
+    const std::string& tag = cmd.tag;
+    if (std::holds_alternative<CapabilityArgs>(cmd.args)) {
+      co_return co_await Reply(Untagged("CAPABILITY " + conn_.Capabilities(true)) +
+                               Tagged(tag, "OK", "", "CAPABILITY completed."));
+    }
+    if (std::holds_alternative<NoopArgs>(cmd.args) || std::holds_alternative<CheckArgs>(cmd.args)) {
+      co_return co_await Reply(Tagged(tag, "OK", "", std::string(cmd.name()) + " completed."));
+    }
+    if (std::holds_alternative<LogoutArgs>(cmd.args)) {
+      std::string bye = UntaggedStatus("BYE", "", "Logging out.") +
+                        Tagged(tag, "OK", "", "LOGOUT completed.");
+      co_await conn_.Send(bye);
+      co_return false;
+    }
+    if (std::holds_alternative<IdArgs>(cmd.args)) {
+      co_return co_await Reply(Untagged("ID (\"name\" \"casmail\" \"version\" \"0.1\")") +
+                               Tagged(tag, "OK", "", "ID completed."));
+    }
+    if (auto* a = std::get_if<EnableArgs>(&cmd.args)) {
+      std::string enabled;
+      for (const auto& c : a->capabilities) {
+        if (c == "CONDSTORE") {
+          condstore_ = true;
+          enabled += " CONDSTORE";
+        }
+      }
+      co_return co_await Reply(Untagged("ENABLED" + enabled) +
+                               Tagged(tag, "OK", "", "ENABLE completed."));
+    }
+    if (std::holds_alternative<NamespaceArgs>(cmd.args)) {
+      co_return co_await Reply(Untagged("NAMESPACE ((\"\" \"/\")) NIL NIL") +
+                               Tagged(tag, "OK", "", "NAMESPACE completed."));
+    }
+    if (std::holds_alternative<StartTlsArgs>(cmd.args) ||
+        std::holds_alternative<LoginArgs>(cmd.args) ||
+        std::holds_alternative<AuthenticateArgs>(cmd.args)) {
+      co_return co_await Reply(Tagged(tag, "BAD", "", "Already logged in."));
+    }
+    if (auto* a = std::get_if<SelectArgs>(&cmd.args)) co_return co_await Select(tag, *a);
+    if (auto* a = std::get_if<ListArgs>(&cmd.args)) co_return co_await List(tag, *a);
+    if (auto* a = std::get_if<LsubArgs>(&cmd.args)) {
+      ListArgs l;
+      l.reference = a->reference;
+      l.patterns = {a->pattern};
+      l.select_subscribed = true;
+      co_return co_await List(tag, l, /*lsub=*/true);
+    }
+    if (auto* a = std::get_if<StatusArgs>(&cmd.args)) co_return co_await Status(tag, *a);
+    if (auto* a = std::get_if<CreateArgs>(&cmd.args)) {
+      mail::v1::CreateFolderRequest req;
+      req.set_mailbox_id(mailbox_.id());
+      req.set_name(a->mailbox);
+      if (!a->special_use.empty()) req.set_special_use(a->special_use[0]);
+      auto r = co_await store_.CreateFolder(req);
+      std::string reply =
+          r.ok() ? Tagged(tag, "OK", "", "CREATE completed.") : StoreError(tag, r.status());
+      co_return co_await Reply(reply);
+    }
+    if (auto* a = std::get_if<DeleteArgs>(&cmd.args)) {
+      mail::v1::DeleteFolderRequest req;
+      req.set_mailbox_id(mailbox_.id());
+      req.mutable_folder()->set_name(a->mailbox);
+      auto r = co_await store_.DeleteFolder(req);
+      if (r.ok() && shared_->selected && r->folder().id() == shared_->view.folder_id()) {
+        shared_->selected = false;
+      }
+      std::string reply =
+          r.ok() ? Tagged(tag, "OK", "", "DELETE completed.") : StoreError(tag, r.status());
+      co_return co_await Reply(reply);
+    }
+    if (auto* a = std::get_if<RenameArgs>(&cmd.args)) {
+      mail::v1::RenameFolderRequest req;
+      req.set_mailbox_id(mailbox_.id());
+      req.mutable_folder()->set_name(a->from);
+      req.set_new_name(a->to);
+      auto r = co_await store_.RenameFolder(req);
+      std::string reply =
+          r.ok() ? Tagged(tag, "OK", "", "RENAME completed.") : StoreError(tag, r.status());
+      co_return co_await Reply(reply);
+    }
+    if (std::holds_alternative<SubscribeArgs>(cmd.args) ||
+        std::holds_alternative<UnsubscribeArgs>(cmd.args)) {
+      bool sub = std::holds_alternative<SubscribeArgs>(cmd.args);
+      mail::v1::SubscribeFolderRequest req;
+      req.set_mailbox_id(mailbox_.id());
+      req.set_name(sub ? std::get<SubscribeArgs>(cmd.args).mailbox
+                       : std::get<UnsubscribeArgs>(cmd.args).mailbox);
+      req.set_subscribed(sub);
+      auto r = co_await store_.SubscribeFolder(req);
+      std::string reply = r.ok() ? Tagged(tag, "OK", "", std::string(cmd.name()) + " completed.")
+                                 : StoreError(tag, r.status());
+      co_return co_await Reply(reply);
+    }
+    if (auto* a = std::get_if<AppendArgs>(&cmd.args)) co_return co_await Append(tag, *a);
+    if (std::holds_alternative<IdleArgs>(cmd.args)) co_return co_await Idle(tag);
+    if (std::holds_alternative<GetQuotaRootArgs>(cmd.args) ||
+        std::holds_alternative<GetQuotaArgs>(cmd.args)) {
+      std::string root_of;
+      if (auto* q = std::get_if<GetQuotaRootArgs>(&cmd.args)) root_of = q->mailbox;
+      co_return co_await Quota(tag, root_of);
+    }
+    if (std::holds_alternative<SetQuotaArgs>(cmd.args)) {
+      co_return co_await Reply(Tagged(tag, "NO", "NOPERM", "Quotas are set by the administrator."));
+    }
+    // Selected state only from here.
+    if (!shared_->selected) {
+      co_return co_await Reply(Tagged(tag, "BAD", "", "No mailbox selected."));
+    }
+    if (std::holds_alternative<CloseArgs>(cmd.args) ||
+        std::holds_alternative<UnselectArgs>(cmd.args)) {
+      if (std::holds_alternative<CloseArgs>(cmd.args) && !read_only_) {
+        mail::v1::ExpungeRequest req;
+        req.set_mailbox_id(mailbox_.id());
+        req.mutable_folder()->set_id(shared_->view.folder_id());
+        req.set_only_deleted(true);
+        auto r = co_await store_.Expunge(req);
+        if (!r.ok()) co_return co_await Reply(StoreError(tag, r.status()), false);
+      }
+      shared_->selected = false;
+      std::string ok = Tagged(tag, "OK", "", std::string(cmd.name()) + " completed.");
+      co_return co_await conn_.Send(ok);
+    }
+    if (auto* a = std::get_if<ExpungeArgs>(&cmd.args)) co_return co_await Expunge(tag, *a, cmd.uid);
+    if (auto* a = std::get_if<FetchArgs>(&cmd.args)) co_return co_await Fetch(tag, *a, cmd.uid);
+    if (auto* a = std::get_if<StoreArgs>(&cmd.args)) co_return co_await Store(tag, *a, cmd.uid);
+    if (auto* a = std::get_if<SearchArgs>(&cmd.args)) co_return co_await Search(tag, *a, cmd.uid);
+    if (auto* a = std::get_if<CopyArgs>(&cmd.args)) {
+      co_return co_await CopyMove(tag, a->set, a->mailbox, cmd.uid, false);
+    }
+    if (auto* a = std::get_if<MoveArgs>(&cmd.args)) {
+      co_return co_await CopyMove(tag, a->set, a->mailbox, cmd.uid, true);
+    }
+    co_return co_await Reply(Tagged(tag, "BAD", "", "Command not supported."));
+  }
+
+  // UIDs (ascending) of the messages a set names, by sequence number or UID.
+  std::vector<uint32_t> ResolveUids(const SequenceSet& set, bool uid) {
+    const MailboxView& v = shared_->view;
+    std::vector<uint32_t> out;
+    if (v.exists() == 0) return out;
+    if (uid) {
+      uint32_t max_uid = v.LargestUid();
+      for (const auto& m : v.messages()) {
+        if (set.Contains(m.uid, max_uid)) out.push_back(m.uid);
+      }
+      // "UID n:*" with n above every UID still names the last message (RFC 3501 6.4.8).
+      if (out.empty() && set.HasStar()) out.push_back(max_uid);
+    } else {
+      for (const auto& r : set.Resolve(v.exists())) {
+        for (uint32_t s = std::max<uint32_t>(1, r.first); s <= std::min(r.last, v.exists());
+             ++s) {
+          out.push_back(v.AtSeq(s).uid);
+        }
+      }
+      std::sort(out.begin(), out.end());
+      out.erase(std::unique(out.begin(), out.end()), out.end());
+    }
+    return out;
+  }
+
+  static void AddRanges(const std::vector<uint32_t>& uids,
+                        google::protobuf::RepeatedPtrField<mail::v1::UidRange>* out) {
+    for (size_t i = 0; i < uids.size();) {
+      size_t j = i;
+      while (j + 1 < uids.size() && uids[j + 1] == uids[j] + 1) ++j;
+      auto* r = out->Add();
+      r->set_first(uids[i]);
+      r->set_last(uids[j]);
+      i = j + 1;
+    }
+  }
+
+  static std::string UidSetString(const std::vector<uint32_t>& uids) {
+    std::string out;
+    for (size_t i = 0; i < uids.size();) {
+      size_t j = i;
+      while (j + 1 < uids.size() && uids[j + 1] == uids[j] + 1) ++j;
+      if (!out.empty()) out += ",";
+      out += std::to_string(uids[i]);
+      if (j > i) out += ":" + std::to_string(uids[j]);
+      i = j + 1;
+    }
+    return out;
+  }
+
+  asio::awaitable<bool> Select(const std::string& tag, const SelectArgs& a) {
+    shared_->selected = false;
+    mail::v1::GetFolderRequest g;
+    g.set_mailbox_id(mailbox_.id());
+    g.mutable_folder()->set_name(a.mailbox);
+    auto folder = co_await store_.GetFolder(g);
+    if (!folder.ok()) co_return co_await conn_.Send(StoreError(tag, folder.status()));
+    mail::v1::FetchRequest f;
+    f.set_mailbox_id(mailbox_.id());
+    f.mutable_folder()->set_id(folder->folder().id());
+    auto records = co_await store_.Fetch(f);
+    if (!records.ok()) co_return co_await conn_.Send(StoreError(tag, records.status()));
+    if (a.condstore || a.qresync) condstore_ = true;
+    MailboxView& v = shared_->view;
+    v.Load(folder->folder(), *records);
+    shared_->selected = true;
+    read_only_ = a.read_only;
+    std::string out = Untagged(std::string("FLAGS ") + kSystemFlags);
+    out += UntaggedStatus(
+        "OK", "PERMANENTFLAGS " + std::string(read_only_ ? "()" : "(\\Answered \\Flagged "
+                                                                  "\\Deleted \\Seen \\Draft \\*)"),
+        "Flags permitted.");
+    out += "* " + std::to_string(v.exists()) + " EXISTS\r\n* 0 RECENT\r\n";
+    if (uint32_t unseen = v.UnseenFirstSeq(); unseen != 0) {
+      out += UntaggedStatus("OK", "UNSEEN " + std::to_string(unseen), "First unseen.");
+    }
+    out += UntaggedStatus("OK", "UIDVALIDITY " + std::to_string(v.uidvalidity()), "UIDs valid.");
+    out += UntaggedStatus("OK", "UIDNEXT " + std::to_string(v.uidnext()), "Predicted next UID.");
+    out += UntaggedStatus("OK", "HIGHESTMODSEQ " + std::to_string(v.highest_modseq()),
+                          "Highest.");
+    out += Tagged(tag, "OK", read_only_ ? "READ-ONLY" : "READ-WRITE",
+                  std::string(a.read_only ? "EXAMINE" : "SELECT") + " completed.");
+    co_return co_await conn_.Send(out);
+  }
+
+  asio::awaitable<bool> List(const std::string& tag, const ListArgs& a, bool lsub = false) {
+    std::string out;
+    for (const std::string& pattern : a.patterns) {
+      if (pattern.empty()) {
+        out += Untagged("LIST (\\Noselect) \"/\" \"\"");
+        continue;
+      }
+      mail::v1::ListFoldersRequest req;
+      req.set_mailbox_id(mailbox_.id());
+      req.set_reference(a.reference);
+      req.set_pattern(pattern);
+      req.set_subscribed_only(a.select_subscribed);
+      auto r = co_await store_.ListFolders(req);
+      if (!r.ok()) co_return co_await Reply(StoreError(tag, r.status()));
+      for (const auto& f : r->folders()) {
+        if (a.select_special_use && f.special_use().empty()) continue;
+        std::vector<std::string> attrs;
+        if (f.id() == 0) attrs.push_back("\\NonExistent");
+        if (!lsub) attrs.push_back(f.has_children() ? "\\HasChildren" : "\\HasNoChildren");
+        if (!f.special_use().empty() && !lsub) attrs.push_back(f.special_use());
+        if ((a.return_subscribed || a.select_subscribed) && f.subscribed() && !lsub) {
+          attrs.push_back("\\Subscribed");
+        }
+        std::string line = std::string(lsub ? "LSUB (" : "LIST (");
+        for (size_t i = 0; i < attrs.size(); ++i) line += (i ? " " : "") + attrs[i];
+        line += ") \"/\" " + EncodeName(f.name());
+        out += Untagged(line);
+        if (a.return_status && f.id() != 0) out += StatusLine(f, *a.return_status);
+      }
+    }
+    out += Tagged(tag, "OK", "", std::string(lsub ? "LSUB" : "LIST") + " completed.");
+    co_return co_await Reply(out);
+  }
+
+  std::string StatusLine(const mail::v1::Folder& f, const std::vector<StatusItem>& items) {
+    std::string line = "STATUS " + EncodeName(f.name()) + " (";
+    bool first = true;
+    for (StatusItem item : items) {
+      uint64_t value = 0;
+      switch (item) {
+        case StatusItem::kMessages: value = f.messages(); break;
+        case StatusItem::kUidNext: value = f.uidnext(); break;
+        case StatusItem::kUidValidity: value = f.uidvalidity(); break;
+        case StatusItem::kUnseen: value = f.unseen(); break;
+        case StatusItem::kDeleted: value = f.deleted(); break;
+        case StatusItem::kSize: value = f.size(); break;
+        case StatusItem::kRecent: value = 0; break;
+        case StatusItem::kHighestModSeq: value = f.highest_modseq(); break;
+        case StatusItem::kAppendLimit: value = conn_.settings().max_message_size(); break;
+      }
+      line += (first ? "" : " ") + std::string(StatusItemName(item)) + " " +
+              std::to_string(value);
+      first = false;
+    }
+    return Untagged(line + ")");
+  }
+
+  asio::awaitable<bool> Status(const std::string& tag, const StatusArgs& a) {
+    mail::v1::GetFolderRequest g;
+    g.set_mailbox_id(mailbox_.id());
+    g.mutable_folder()->set_name(a.mailbox);
+    auto r = co_await store_.GetFolder(g);
+    if (!r.ok()) co_return co_await Reply(StoreError(tag, r.status()));
+    co_return co_await Reply(StatusLine(r->folder(), a.items) +
+                             Tagged(tag, "OK", "", "STATUS completed."));
+  }
+
+  asio::awaitable<bool> Append(const std::string& tag, const AppendArgs& a) {
+    std::vector<uint32_t> uids;
+    uint32_t uidvalidity = 0;
+    for (const AppendMessage& m : a.messages) {
+      mail::v1::AppendRequest req;
+      req.set_mailbox_id(mailbox_.id());
+      req.mutable_folder()->set_name(a.mailbox);
+      for (const auto& f : m.flags) req.add_flags(f);
+      if (m.internal_date) req.set_internal_date_unix(*m.internal_date);
+      req.set_message(m.data);
+      auto r = co_await store_.Append(req);
+      if (!r.ok()) {
+        if (r.status().code() == common::StatusCode::kNotFound) {
+          co_return co_await Reply(Tagged(tag, "NO", "TRYCREATE", "No such mailbox."));
+        }
+        co_return co_await Reply(StoreError(tag, r.status()));
+      }
+      uidvalidity = r->uidvalidity();
+      uids.push_back(r->uid());
+    }
+    co_return co_await Reply(Tagged(tag, "OK",
+                                    "APPENDUID " + std::to_string(uidvalidity) + " " +
+                                        UidSetString(uids),
+                                    "APPEND completed."));
+  }
+
+  asio::awaitable<bool> Expunge(const std::string& tag, const ExpungeArgs& a, bool uid) {
+    if (read_only_) co_return co_await Reply(Tagged(tag, "NO", "READ-ONLY", "Mailbox is read-only."));
+    mail::v1::ExpungeRequest req;
+    req.set_mailbox_id(mailbox_.id());
+    req.mutable_folder()->set_id(shared_->view.folder_id());
+    req.set_only_deleted(true);
+    if (uid && a.uid_set) {
+      auto uids = ResolveUids(*a.uid_set, true);
+      if (uids.empty()) co_return co_await Reply(Tagged(tag, "OK", "", "EXPUNGE completed."));
+      AddRanges(uids, req.mutable_uids());
+    }
+    auto r = co_await store_.Expunge(req);
+    if (!r.ok()) co_return co_await Reply(StoreError(tag, r.status()));
+    std::vector<uint32_t> expunged(r->expunged().begin(), r->expunged().end());
+    std::string out;
+    for (uint32_t seq : shared_->view.RemoveNow(expunged)) {
+      out += "* " + std::to_string(seq) + " EXPUNGE\r\n";
+    }
+    out += Updates(true);
+    out += Tagged(tag, "OK", "HIGHESTMODSEQ " + std::to_string(r->highest_modseq()),
+                  "EXPUNGE completed.");
+    co_return co_await conn_.Send(out);
+  }
+
+  asio::awaitable<bool> CopyMove(const std::string& tag, const SequenceSet& set,
+                                 const std::string& dest, bool uid, bool move) {
+    if (move && read_only_) {
+      co_return co_await Reply(Tagged(tag, "NO", "READ-ONLY", "Mailbox is read-only."));
+    }
+    auto uids = ResolveUids(set, uid);
+    if (uids.empty()) {
+      std::string_view text = move ? "MOVE completed." : "COPY completed.";
+      std::string reply = Tagged(tag, "OK", "", text);
+      co_return co_await Reply(reply, uid);
+    }
+    mail::v1::CopyRequest req;
+    req.set_mailbox_id(mailbox_.id());
+    req.mutable_folder()->set_id(shared_->view.folder_id());
+    AddRanges(uids, req.mutable_uids());
+    req.mutable_destination()->set_name(dest);
+    req.set_move(move);
+    auto r = co_await store_.Copy(req);
+    if (!r.ok()) {
+      if (r.status().code() == common::StatusCode::kNotFound) {
+        co_return co_await Reply(Tagged(tag, "NO", "TRYCREATE", "No such mailbox."), uid);
+      }
+      co_return co_await Reply(StoreError(tag, r.status()), uid);
+    }
+    std::vector<uint32_t> src(r->source_uids().begin(), r->source_uids().end());
+    std::vector<uint32_t> dst(r->destination_uids().begin(), r->destination_uids().end());
+    std::string code = "COPYUID " + std::to_string(r->destination_uidvalidity()) + " " +
+                       UidSetString(src) + " " + UidSetString(dst);
+    if (!move) co_return co_await Reply(Tagged(tag, "OK", code, "COPY completed."), uid);
+    std::string out = UntaggedStatus("OK", code, "Moved.");
+    for (uint32_t seq : shared_->view.RemoveNow(src)) {
+      out += "* " + std::to_string(seq) + " EXPUNGE\r\n";
+    }
+    out += Updates(true) + Tagged(tag, "OK", "", "MOVE completed.");
+    co_return co_await conn_.Send(out);
+  }
+
+  asio::awaitable<bool> Store(const std::string& tag, const StoreArgs& a, bool uid) {
+    if (read_only_) co_return co_await Reply(Tagged(tag, "NO", "READ-ONLY", "Mailbox is read-only."), uid);
+    auto uids = ResolveUids(a.set, uid);
+    std::string out;
+    if (!uids.empty()) {
+      mail::v1::StoreFlagsRequest req;
+      req.set_mailbox_id(mailbox_.id());
+      req.mutable_folder()->set_id(shared_->view.folder_id());
+      AddRanges(uids, req.mutable_uids());
+      req.set_mode(a.operation == StoreOperation::kAdd      ? mail::v1::FLAG_MODE_ADD
+                   : a.operation == StoreOperation::kRemove ? mail::v1::FLAG_MODE_REMOVE
+                                                            : mail::v1::FLAG_MODE_REPLACE);
+      for (const auto& f : a.flags) req.add_flags(f);
+      if (a.unchanged_since) {
+        req.set_has_unchanged_since(true);
+        req.set_unchanged_since(*a.unchanged_since);
+        condstore_ = true;
+      }
+      auto r = co_await store_.StoreFlags(req);
+      if (!r.ok()) co_return co_await Reply(StoreError(tag, r.status()), uid);
+      for (const auto& m : r->messages()) {
+        shared_->view.ApplyFlags(m.uid(), Flags(m.flags()), m.modseq());
+        if (a.silent && !condstore_) continue;
+        uint32_t seq = shared_->view.SeqOf(m.uid());
+        if (seq == 0) continue;
+        out += "* " + std::to_string(seq) + " FETCH (";
+        std::string items;
+        if (!a.silent) items += "FLAGS " + FlagList(Flags(m.flags()));
+        if (uid) items += std::string(items.empty() ? "" : " ") + "UID " + std::to_string(m.uid());
+        if (condstore_) {
+          items += std::string(items.empty() ? "" : " ") + "MODSEQ (" +
+                   std::to_string(m.modseq()) + ")";
+        }
+        out += items + ")\r\n";
+      }
+      if (!r->modified().empty()) {
+        std::vector<uint32_t> mod(r->modified().begin(), r->modified().end());
+        if (!uid) {
+          for (auto& u : mod) u = shared_->view.SeqOf(u);
+        }
+        out += Updates(uid);
+        out += Tagged(tag, "OK", "MODIFIED " + UidSetString(mod), "Conditional STORE failed.");
+        co_return co_await conn_.Send(out);
+      }
+    }
+    out += Updates(uid) + Tagged(tag, "OK", "", "STORE completed.");
+    co_return co_await conn_.Send(out);
+  }
+
+  static bool NeedsRecords(const std::vector<FetchItem>& items) {
+    for (const auto& i : items) {
+      switch (i.type) {
+        case FetchItemType::kFlags:
+        case FetchItemType::kUid:
+        case FetchItemType::kModSeq:
+          break;
+        default:
+          return true;
+      }
+    }
+    return false;
+  }
+
+  static bool NeedsStructureFor(const std::vector<FetchItem>& items) {
+    for (const auto& i : items) {
+      if (i.type == FetchItemType::kEnvelope || i.type == FetchItemType::kBody ||
+          i.type == FetchItemType::kBodyStructure) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static std::string SectionName(const Section& s) {
+    std::string out;
+    for (size_t i = 0; i < s.part.size(); ++i) out += (i ? "." : "") + std::to_string(s.part[i]);
+    auto add = [&](const char* t) {
+      if (!out.empty()) out += ".";
+      out += t;
+    };
+    switch (s.text) {
+      case SectionText::kHeader: add("HEADER"); break;
+      case SectionText::kHeaderFields:
+      case SectionText::kHeaderFieldsNot: {
+        add(s.text == SectionText::kHeaderFields ? "HEADER.FIELDS" : "HEADER.FIELDS.NOT");
+        out += " (";
+        for (size_t i = 0; i < s.header_fields.size(); ++i) {
+          out += (i ? " " : "") + s.header_fields[i];
+        }
+        out += ")";
+        break;
+      }
+      case SectionText::kText: add("TEXT"); break;
+      case SectionText::kMime: add("MIME"); break;
+      default: break;
+    }
+    return out;
+  }
+
+  // Bytes of BODY[section] (before <partial>), or an error.
+  asio::awaitable<common::StatusOr<std::string>> SectionBytes(uint32_t uid, const Section& s,
+                                                              bool binary) {
+    mail::v1::GetBodyRequest req;
+    req.set_mailbox_id(mailbox_.id());
+    req.mutable_folder()->set_id(shared_->view.folder_id());
+    req.set_uid(uid);
+    std::string part;
+    for (size_t i = 0; i < s.part.size(); ++i) part += (i ? "." : "") + std::to_string(s.part[i]);
+    req.set_part(part);
+    switch (s.text) {
+      case SectionText::kHeader:
+      case SectionText::kHeaderFields:
+      case SectionText::kHeaderFieldsNot:
+        req.set_section(mail::v1::BODY_SECTION_HEADER);
+        break;
+      case SectionText::kText:
+        req.set_section(mail::v1::BODY_SECTION_TEXT);
+        break;
+      case SectionText::kMime:
+        req.set_section(mail::v1::BODY_SECTION_MIME);
+        break;
+      default:
+        req.set_section(part.empty() ? mail::v1::BODY_SECTION_FULL
+                                     : mail::v1::BODY_SECTION_CONTENT);
+        break;
+    }
+    auto r = co_await store_.GetBody(req);
+    if (!r.ok()) co_return r.status();
+    if (s.text == SectionText::kHeaderFields || s.text == SectionText::kHeaderFieldsNot) {
+      co_return HeaderFields(*r, s.header_fields, s.text == SectionText::kHeaderFieldsNot);
+    }
+    (void)binary;
+    co_return std::move(*r);
+  }
+
+  asio::awaitable<bool> Fetch(const std::string& tag, const FetchArgs& a, bool uid) {
+    auto uids = ResolveUids(a.set, uid);
+    std::map<uint32_t, mail::v1::MessageRecord> records;
+    if (a.changed_since) condstore_ = true;
+    if (!uids.empty() && (NeedsRecords(a.items) || a.changed_since)) {
+      mail::v1::FetchRequest req;
+      req.set_mailbox_id(mailbox_.id());
+      req.mutable_folder()->set_id(shared_->view.folder_id());
+      AddRanges(uids, req.mutable_uids());
+      req.set_with_structure(NeedsStructureFor(a.items));
+      if (a.changed_since) req.set_changed_since(*a.changed_since);
+      auto r = co_await store_.Fetch(req);
+      if (!r.ok()) co_return co_await Reply(StoreError(tag, r.status()), uid);
+      for (auto& m : *r->mutable_messages()) records[m.uid()] = std::move(m);
+      if (a.changed_since) {
+        uids.erase(std::remove_if(uids.begin(), uids.end(),
+                                  [&](uint32_t u) { return records.count(u) == 0; }),
+                   uids.end());
+      }
+    }
+    // Reading a body without .PEEK sets \Seen (RFC 3501 6.4.5).
+    bool sets_seen = false;
+    for (const auto& i : a.items) {
+      if (!i.peek && (i.type == FetchItemType::kBodySection || i.type == FetchItemType::kRfc822 ||
+                      i.type == FetchItemType::kRfc822Text || i.type == FetchItemType::kBinary)) {
+        sets_seen = true;
+      }
+    }
+    std::set<uint32_t> flags_changed;
+    if (sets_seen && !read_only_) {
+      std::vector<uint32_t> unseen;
+      for (uint32_t u : uids) {
+        uint32_t seq = shared_->view.SeqOf(u);
+        const auto& f = shared_->view.AtSeq(seq).flags;
+        if (std::find(f.begin(), f.end(), "\\Seen") == f.end()) unseen.push_back(u);
+      }
+      if (!unseen.empty()) {
+        mail::v1::StoreFlagsRequest sreq;
+        sreq.set_mailbox_id(mailbox_.id());
+        sreq.mutable_folder()->set_id(shared_->view.folder_id());
+        AddRanges(unseen, sreq.mutable_uids());
+        sreq.set_mode(mail::v1::FLAG_MODE_ADD);
+        sreq.add_flags("\\Seen");
+        auto r = co_await store_.StoreFlags(sreq);
+        if (r.ok()) {
+          for (const auto& m : r->messages()) {
+            shared_->view.ApplyFlags(m.uid(), Flags(m.flags()), m.modseq());
+            flags_changed.insert(m.uid());
+          }
+        }
+      }
+    }
+    std::string out;
+    for (uint32_t u : uids) {
+      uint32_t seq = shared_->view.SeqOf(u);
+      if (seq == 0) continue;
+      const MessageEntry& entry = shared_->view.AtSeq(seq);
+      const mail::v1::MessageRecord* rec = records.count(u) ? &records[u] : nullptr;
+      std::string items;
+      auto add = [&](const std::string& s) {
+        if (!items.empty()) items += " ";
+        items += s;
+      };
+      bool have_uid = false, have_flags = false;
+      for (const FetchItem& item : a.items) {
+        switch (item.type) {
+          case FetchItemType::kUid:
+            add("UID " + std::to_string(u));
+            have_uid = true;
+            break;
+          case FetchItemType::kFlags:
+            add("FLAGS " + FlagList(entry.flags));
+            have_flags = true;
+            break;
+          case FetchItemType::kModSeq:
+            add("MODSEQ (" + std::to_string(entry.modseq) + ")");
+            break;
+          case FetchItemType::kInternalDate:
+            if (rec) add("INTERNALDATE " + FormatDateTime(rec->internal_date_unix()));
+            break;
+          case FetchItemType::kRfc822Size:
+            if (rec) add("RFC822.SIZE " + std::to_string(rec->size()));
+            break;
+          case FetchItemType::kEnvelope:
+            if (rec) add("ENVELOPE " + EnvelopeString(rec->structure().envelope(), utf8_));
+            break;
+          case FetchItemType::kBody:
+          case FetchItemType::kBodyStructure:
+            if (rec) {
+              bool ext = item.type == FetchItemType::kBodyStructure;
+              add(std::string(ext ? "BODYSTRUCTURE " : "BODY ") +
+                  BodyStructureString(rec->structure().body(), ext, utf8_));
+            }
+            break;
+          case FetchItemType::kRfc822:
+          case FetchItemType::kRfc822Header:
+          case FetchItemType::kRfc822Text:
+          case FetchItemType::kBodySection:
+          case FetchItemType::kBinary:
+          case FetchItemType::kBinarySize: {
+            Section s = item.section;
+            std::string name;
+            if (item.type == FetchItemType::kRfc822) {
+              name = "RFC822";
+            } else if (item.type == FetchItemType::kRfc822Header) {
+              name = "RFC822.HEADER";
+              s.text = SectionText::kHeader;
+            } else if (item.type == FetchItemType::kRfc822Text) {
+              name = "RFC822.TEXT";
+              s.text = SectionText::kText;
+            } else {
+              const char* kind = item.type == FetchItemType::kBodySection ? "BODY"
+                                 : item.type == FetchItemType::kBinary    ? "BINARY"
+                                                                          : "BINARY.SIZE";
+              name = std::string(kind) + "[" + SectionName(s) + "]";
+            }
+            auto bytes = co_await SectionBytes(u, s, item.type != FetchItemType::kBodySection);
+            if (!bytes.ok()) {
+              if (bytes.status().code() == common::StatusCode::kNotFound) {
+                add(name + " NIL");
+                break;
+              }
+              co_return co_await Reply(StoreError(tag, bytes.status()), uid);
+            }
+            std::string data = std::move(*bytes);
+            if (item.type == FetchItemType::kBinary || item.type == FetchItemType::kBinarySize) {
+              std::string encoding = "7BIT";
+              if (rec == nullptr || !s.part.empty()) {
+                // Find the part's encoding from the structure.
+                mail::v1::FetchRequest fr;
+                fr.set_mailbox_id(mailbox_.id());
+                fr.mutable_folder()->set_id(shared_->view.folder_id());
+                auto* rr = fr.add_uids();
+                rr->set_first(u);
+                rr->set_last(u);
+                fr.set_with_structure(true);
+                auto got = co_await store_.Fetch(fr);
+                if (got.ok() && got->messages_size() == 1) {
+                  const mail::v1::BodyPart* p = &got->messages(0).structure().body();
+                  for (uint32_t n : s.part) {
+                    if (p->type() == "multipart" && n >= 1 &&
+                        static_cast<int>(n) <= p->children_size()) {
+                      p = &p->children(static_cast<int>(n - 1));
+                    }
+                  }
+                  encoding = p->encoding();
+                }
+              }
+              auto decoded = DecodeTransferEncoding(data, encoding);
+              if (!decoded.ok()) {
+                co_return co_await Reply(
+                    Tagged(tag, "NO", "UNKNOWN-CTE", "Cannot decode this part."), uid);
+              }
+              data = std::move(*decoded);
+              if (item.type == FetchItemType::kBinarySize) {
+                add(name + " " + std::to_string(data.size()));
+                break;
+              }
+            }
+            std::optional<uint64_t> origin;
+            if (item.partial) {
+              origin = item.partial->offset;
+              data = std::string(Partial(data, item.partial->offset, item.partial->count));
+              name = PartialItemName(name, origin);
+            }
+            std::string value;
+            if (item.type == FetchItemType::kBinary && data.find('\0') != std::string::npos) {
+              value = "~{" + std::to_string(data.size()) + "}\r\n" + data;
+            } else {
+              AppendLiteral(&value, data);
+            }
+            add(name + " " + value);
+            break;
+          }
+        }
+      }
+      if (uid && !have_uid) items = "UID " + std::to_string(u) + (items.empty() ? "" : " ") + items;
+      if (flags_changed.count(u) && !have_flags) add("FLAGS " + FlagList(entry.flags));
+      if (condstore_ && (a.changed_since || flags_changed.count(u)) &&
+          items.find("MODSEQ (") == std::string::npos) {
+        add("MODSEQ (" + std::to_string(entry.modseq) + ")");
+      }
+      out += "* " + std::to_string(seq) + " FETCH (" + items + ")\r\n";
+    }
+    out += Updates(uid) + Tagged(tag, "OK", "", "FETCH completed.");
+    co_return co_await conn_.Send(out, "<fetch response> " + tag + " OK");
+  }
+
+  asio::awaitable<bool> Search(const std::string& tag, const SearchArgs& a, bool uid) {
+    if (!IsSupportedCharset(a.charset)) {
+      co_return co_await Reply(Tagged(tag, "NO", "BADCHARSET (UTF-8 US-ASCII)",
+                                      "Unsupported charset."), uid);
+    }
+    const MailboxView& v = shared_->view;
+    std::vector<uint32_t> hits;
+    if (v.exists() > 0) {
+      mail::v1::FetchRequest req;
+      req.set_mailbox_id(mailbox_.id());
+      req.mutable_folder()->set_id(v.folder_id());
+      req.set_with_structure(NeedsStructure(a.key));
+      auto r = co_await store_.Fetch(req);
+      if (!r.ok()) co_return co_await Reply(StoreError(tag, r.status()), uid);
+      SearchLimits limits{v.exists(), v.LargestUid(), static_cast<int64_t>(std::time(nullptr))};
+      bool body = NeedsBody(a.key);
+      for (auto& rec : *r->mutable_messages()) {
+        uint32_t seq = v.SeqOf(rec.uid());
+        if (seq == 0) continue;
+        // Flags as this session knows them.
+        const MessageEntry& e = v.AtSeq(seq);
+        rec.clear_flags();
+        for (const auto& f : e.flags) rec.add_flags(f);
+        std::string raw;
+        bool raw_loaded = false;
+        common::Status raw_status;
+        std::function<std::string_view()> get_raw = [&]() -> std::string_view {
+          return raw;
+        };
+        if (body) {
+          mail::v1::GetBodyRequest breq;
+          breq.set_mailbox_id(mailbox_.id());
+          breq.mutable_folder()->set_id(v.folder_id());
+          breq.set_uid(rec.uid());
+          auto b = co_await store_.GetBody(breq);
+          if (b.ok()) raw = std::move(*b);
+          raw_loaded = true;
+        }
+        (void)raw_loaded;
+        SearchMessage m{seq, &rec};
+        if (Matches(a.key, m, limits, get_raw)) hits.push_back(uid ? rec.uid() : seq);
+      }
+    }
+    std::sort(hits.begin(), hits.end());
+    std::string out;
+    if (a.return_options) {
+      std::string line = "ESEARCH (TAG \"" + tag + "\")";
+      if (uid) line += " UID";
+      std::set<SearchReturnOption> opts(a.return_options->begin(), a.return_options->end());
+      if (opts.empty()) opts.insert(SearchReturnOption::kAll);
+      if (!hits.empty()) {
+        if (opts.count(SearchReturnOption::kMin)) line += " MIN " + std::to_string(hits.front());
+        if (opts.count(SearchReturnOption::kMax)) line += " MAX " + std::to_string(hits.back());
+        if (opts.count(SearchReturnOption::kAll)) line += " ALL " + UidSetString(hits);
+      }
+      if (opts.count(SearchReturnOption::kCount)) line += " COUNT " + std::to_string(hits.size());
+      out = Untagged(line);
+    } else {
+      std::string line = "SEARCH";
+      for (uint32_t h : hits) line += " " + std::to_string(h);
+      out = Untagged(line);
+    }
+    out += Updates(uid) + Tagged(tag, "OK", "", "SEARCH completed.");
+    co_return co_await conn_.Send(out);
+  }
+
+  asio::awaitable<bool> Quota(const std::string& tag, const std::string& mailbox) {
+    mail::v1::MailboxStatsRequest req;
+    req.set_mailbox_id(mailbox_.id());
+    auto r = co_await store_.MailboxStats(req);
+    if (!r.ok()) co_return co_await Reply(StoreError(tag, r.status()));
+    std::string out;
+    if (!mailbox.empty()) out += Untagged("QUOTAROOT " + EncodeName(mailbox) + " \"\"");
+    uint64_t limit = mailbox_.quota().prohibit_send_receive_quota();
+    if (limit != 0) {
+      out += Untagged("QUOTA \"\" (STORAGE " + std::to_string(r->total_size() / 1024) + " " +
+                      std::to_string(limit / 1024) + ")");
+    } else {
+      out += Untagged("QUOTA \"\" ()");
+    }
+    out += Tagged(tag, "OK", "", "GETQUOTA completed.");
+    co_return co_await Reply(out);
+  }
+
+  asio::awaitable<bool> Idle(const std::string& tag) {
+    std::string go = "+ idling\r\n";
+    if (!co_await conn_.Send(go)) co_return false;
+    conn_.parser().ExpectIdleDone();
+    struct IdleState {
+      bool done = false;
+      bool ok = false;
+    };
+    auto state = std::make_shared<IdleState>();
+    auto ex = co_await asio::this_coro::executor;
+    ImapConnection* conn = &conn_;
+    asio::steady_timer* wake = wake_.get();
+    auto timeout = std::chrono::seconds(conn_.settings().authenticated_connection_timeout_seconds());
+    asio::co_spawn(
+        ex,
+        [conn, state, wake, timeout]() -> asio::awaitable<void> {
+          auto r = co_await conn->Next(timeout);
+          state->ok = r && std::holds_alternative<IdleDone>(*r);
+          state->done = true;
+          wake->cancel();
+        },
+        asio::detached);
+    auto last_keepalive = std::chrono::steady_clock::now();
+    while (!state->done) {
+      std::string updates = Updates(true);
+      if (!updates.empty() && !co_await conn_.Send(updates)) break;
+      if (std::chrono::steady_clock::now() - last_keepalive >= std::chrono::minutes(5)) {
+        std::string ka = UntaggedStatus("OK", "", "Still here.");
+        if (!co_await conn_.Send(ka)) break;
+        last_keepalive = std::chrono::steady_clock::now();
+      }
+      wake_->expires_after(std::chrono::minutes(5));
+      boost::system::error_code ec;
+      co_await wake_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    while (!state->done) {  // The connection broke while sending: wait for the reader to end.
+      conn_.stream().Cancel();
+      wake_->expires_after(std::chrono::milliseconds(50));
+      boost::system::error_code ec;
+      co_await wake_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (!state->ok) co_return false;
+    co_return co_await Reply(Tagged(tag, "OK", "", "IDLE terminated."));
+  }
+
+  ImapConnection& conn_;
+  mailboxstore::MailStore& store_;
+  ChangeRouter& router_;
+  mail::v1::Mailbox mailbox_;
+  std::shared_ptr<Shared> shared_;
+  std::unique_ptr<asio::steady_timer> wake_;
+  std::unique_ptr<ChangeRouter::Subscription> subscription_;
+  bool read_only_ = false;
+  bool condstore_ = false;
+  bool utf8_ = false;
+};
+
+}  // namespace
+
+asio::awaitable<void> RunImapSession(ImapConnection& conn, mailboxstore::MailStore& store,
+                                     ChangeRouter& router, const mail::v1::Mailbox& mailbox,
+                                     const std::string& login_tag) {
+  Session session(conn, store, router, mailbox);
+  co_await session.Run(login_tag);
+}
+
+}  // namespace cas::imap

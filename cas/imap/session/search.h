@@ -1,0 +1,74 @@
+// SEARCH evaluation (RFC 3501 6.4.4, RFC 9051 6.4.4, MODSEQ from RFC 7162, OLDER/YOUNGER from
+// RFC 5032): does one message match a parsed SearchKey tree? Pure logic over the stored
+// MessageRecord and, for BODY/TEXT, the raw message bytes: no I/O, no store. The session asks
+// NeedsStructure()/NeedsBody() once per command so that it fetches only what the keys use.
+//
+// Matching rules (Dovecot-compatible where the RFCs leave room):
+//   - Sequence sets use `*` = max_seq, UID sets `*` = max_uid; "UID n:*" with n beyond the
+//     largest UID matches the last message (RFC 3501 6.4.8). "$" (RFC 5182) must be replaced
+//     by the saved set before evaluation: an unresolved "$" matches nothing.
+//   - \Recent is never set here: RECENT and NEW match nothing, OLD matches everything.
+//   - Flags and KEYWORD compare ignoring ASCII case.
+//   - BEFORE/ON/SINCE compare the calendar day of the internal date in UTC. SENTBEFORE/SENTON/
+//     SENTSINCE compare the day of the Date header in the zone it was written in ("disregarding
+//     time and timezone"); without a valid Date header the internal date is used.
+//   - OLDER n: the internal date is more than n seconds before now; YOUNGER n: at most n
+//     seconds before now (RFC 5032), so the two are complementary.
+//   - FROM/TO/CC/BCC/SUBJECT/HEADER match a substring of the decoded (RFC 2047, unfolded) value
+//     of any top-level header field with that name; HEADER with an empty string matches every
+//     message that has the field. BODY matches a substring of the text/* parts (the
+//     encapsulated messages' parts included) after transfer decoding and conversion of their
+//     charset to UTF-8; other parts are not searched. TEXT matches the decoded header block
+//     ("name: value" lines) or the body as BODY does.
+//   - Text comparisons ignore case with a simple Unicode case folding (ASCII, Latin-1, Latin
+//     Extended-A and Additional, Greek, Cyrillic, Armenian, fullwidth Latin); no other
+//     normalisation (accents and white space are significant).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "cas/imap/codec/command.h"
+#include "store.pb.h"
+
+namespace cas::imap {
+
+struct SearchMessage {
+  uint32_t seq = 0;  // 1-based sequence number in the session's view.
+  // With `structure` filled when NeedsStructure(key). Not owned; must outlive Matches().
+  const mail::v1::MessageRecord* rec = nullptr;
+};
+
+struct SearchLimits {
+  uint32_t max_seq = 0;  // The number of messages in the view: what "*" means in a sequence set.
+  uint32_t max_uid = 0;  // The largest UID in the view: what "*" means in a UID set.
+  int64_t now_unix = 0;  // The clock for OLDER/YOUNGER.
+  // Decoded body text examined per message by BODY/TEXT; the rest of a larger body is not
+  // searched. Default: 10 MiB.
+  size_t max_body_text_bytes = 10 * 1024 * 1024;
+};
+
+// True if evaluating `key` reads the message structure (header, address, subject, sent-date,
+// BODY and TEXT keys), so the session fetches records with_structure only then.
+bool NeedsStructure(const SearchKey& key);
+
+// True if evaluating `key` needs the raw message (BODY, TEXT).
+bool NeedsBody(const SearchKey& key);
+
+// True if message `m` matches `key`. `raw` returns the raw message bytes; it is called at most
+// once per call of Matches and only when a BODY or TEXT key has to be evaluated (cheaper keys
+// of an AND are evaluated first, so a message they rule out is never read). The returned view
+// must stay valid until Matches returns. Never fails: data that cannot be decoded just does not
+// match.
+bool Matches(const SearchKey& key, const SearchMessage& m, const SearchLimits& limits,
+             const std::function<std::string_view()>& raw);
+
+// The SEARCH CHARSET argument: true when absent or "UTF-8" / "US-ASCII" (ignoring case). The
+// session answers NO [BADCHARSET (UTF-8 US-ASCII)] otherwise.
+bool IsSupportedCharset(const std::optional<std::string>& charset);
+
+}  // namespace cas::imap
