@@ -106,16 +106,22 @@ The mail system is running on this machine ($HOST).
   Admin shell     $BUILD_DIR/adminctl/adminctl Get-Mailbox
   Logs            $CASMAIL_LOG/
 
-  Incoming mail (POP3), as a mail client needs it:
+  Incoming mail (IMAP4), as a mail client needs it:
+    server     $HOST (or 127.0.0.1 on this machine)
+    port $(port_of imap4 tls)   SSL/TLS (implicit TLS)
+    port $(port_of imap4 plain)   STARTTLS; logging in before TLS is refused (LoginType SecureLogin)
+    user name  demo  (or demo@example.test)
+    Try it:    curl --insecure -u demo:PASSWORD imaps://127.0.0.1:$(port_of imap4 tls)/INBOX
+
+  Incoming mail (POP3):
     server     $HOST (or 127.0.0.1 on this machine)
     port $(port_of pop3 tls)   SSL/TLS (implicit TLS)
     port $(port_of pop3 plain)   STARTTLS (STLS); logging in before TLS is refused (LoginType SecureLogin)
-    user name  demo  (or demo@example.test)
-    The certificate is self-signed for $HOST: clients ask once to trust it.
     Try it:    curl --insecure -u demo:PASSWORD pop3s://127.0.0.1:$(port_of pop3 tls)/
 
-  IMAP4 (993/143) and SMTP submission (465/587) are not part of this build yet; casd and
-  transportd will offer them through this same command.
+  The certificate is self-signed for $HOST: clients ask once to trust it.
+  Outgoing mail (SMTP submission 465/587) is not part of this build yet: transportd will
+  join this same command.
 
   Stop everything: $ROOT/deploy/stop.sh
 INFO

@@ -434,6 +434,17 @@ class Session {
       }
       uidvalidity = r->uidvalidity();
       uids.push_back(r->uid());
+      if (shared_->selected && r->folder_id() == shared_->view.folder_id()) {
+        // Tell our own append at once (RFC 3501 6.3.11: EXISTS before the tagged OK); the
+        // change stream's copy of the event is then ignored.
+        mail::v1::ChangeEvent e;
+        e.set_folder_id(r->folder_id());
+        e.set_kind(mail::v1::CHANGE_KIND_APPEND);
+        e.set_modseq(r->modseq());
+        e.add_uids(r->uid());
+        for (const auto& f : m.flags) e.add_flags(f);
+        shared_->view.OnEvent(e);
+      }
     }
     co_return co_await Reply(Tagged(tag, "OK",
                                     "APPENDUID " + std::to_string(uidvalidity) + " " +
@@ -493,6 +504,20 @@ class Session {
     std::vector<uint32_t> dst(r->destination_uids().begin(), r->destination_uids().end());
     std::string code = "COPYUID " + std::to_string(r->destination_uidvalidity()) + " " +
                        UidSetString(src) + " " + UidSetString(dst);
+    if (r->destination_folder_id() == shared_->view.folder_id()) {
+      for (size_t i = 0; i < dst.size(); ++i) {
+        mail::v1::ChangeEvent e;
+        e.set_folder_id(r->destination_folder_id());
+        e.set_kind(mail::v1::CHANGE_KIND_APPEND);
+        e.set_modseq(r->highest_modseq());
+        e.add_uids(dst[i]);
+        uint32_t seq = shared_->view.SeqOf(src[i]);
+        if (seq != 0) {
+          for (const auto& f : shared_->view.AtSeq(seq).flags) e.add_flags(f);
+        }
+        shared_->view.OnEvent(e);
+      }
+    }
     if (!move) co_return co_await Reply(Tagged(tag, "OK", code, "COPY completed."), uid);
     std::string out = UntaggedStatus("OK", code, "Moved.");
     for (uint32_t seq : shared_->view.RemoveNow(src)) {

@@ -1,0 +1,342 @@
+"""IMAP4 in casd, driven by independent clients: Python's imaplib and curl."""
+import argparse
+import base64
+import imaplib
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+from harness import CasdProcess, StoreProcess, free_port, run, scram_sha256_client
+
+ARGS = None
+PASSWORD = "S3cret!pass"
+
+
+def tls_context():
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def mutf7(name):
+    """RFC 3501 modified UTF-7 encoding of a folder name."""
+    out, buf = [], []
+
+    def flush():
+        if buf:
+            raw = "".join(buf).encode("utf-16-be")
+            out.append("&" + base64.b64encode(raw).decode().rstrip("=").replace("/", ",") + "-")
+            buf.clear()
+    for ch in name:
+        if 0x20 <= ord(ch) <= 0x7e:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            buf.append(ch)
+    flush()
+    return "".join(out)
+
+
+class ImapTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.store = StoreProcess(ARGS.store, port=free_port()).start()
+        cls.casd = CasdProcess(ARGS.casd, cls.store).start()
+        cls.counter = 0
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.casd.cleanup()
+        cls.store.cleanup()
+
+    def setUp(self):
+        ImapTest.counter += 1
+        self.user = "imapuser%d" % ImapTest.counter
+        rc, _, err = run([ARGS.adminctl, "--endpoint", "unix:" + self.store.admin_socket,
+                          "New-Mailbox", "-Name", self.user, "-PrimarySmtpAddress",
+                          self.user + "@example.test", "-Password", PASSWORD])
+        self.assertEqual(rc, 0, err)
+
+    def admin(self, *words):
+        rc, out, err = run([ARGS.adminctl, "--endpoint", "unix:" + self.store.admin_socket,
+                            *words])
+        self.assertEqual(rc, 0, err)
+
+    def connect(self, casd=None):
+        casd = casd or self.casd
+        m = imaplib.IMAP4_SSL("127.0.0.1", casd.port("imap4", "tls"), ssl_context=tls_context(),
+                              timeout=30)
+        m.login(self.user, PASSWORD)
+        return m
+
+    # ---- Login policy -----------------------------------------------------------------
+
+    def attempt(self, casd, transport, mechanism):
+        if transport == "implicit":
+            m = imaplib.IMAP4_SSL("127.0.0.1", casd.port("imap4", "tls"),
+                                  ssl_context=tls_context(), timeout=30)
+        else:
+            m = imaplib.IMAP4("127.0.0.1", casd.port("imap4", "plain"), timeout=30)
+            if transport == "starttls":
+                m.starttls(tls_context())
+        caps = m.capabilities
+        try:
+            if mechanism == "login":
+                m.login(self.user, PASSWORD)
+            elif mechanism == "plain":
+                m.authenticate("PLAIN", lambda _: ("\0%s\0%s" % (self.user, PASSWORD)).encode())
+            else:
+                client = scram_sha256_client(self.user, PASSWORD)
+                state = {"first": True}
+
+                def step(challenge):
+                    if state["first"]:
+                        state["first"] = False
+                        return next(client).encode()
+                    return client.send(challenge.decode()).encode()
+                m.authenticate("SCRAM-SHA-256", step)
+            result = "OK"
+        except imaplib.IMAP4.error as e:
+            result = str(e)
+        try:
+            m.logout()
+        except Exception:
+            pass
+        return result, caps
+
+    def test_login_type_matrix(self):
+        plain_allowed = {
+            "LOGIN_TYPE_PLAIN_TEXT_LOGIN": {"login", "plain", "scram"},
+            "LOGIN_TYPE_PLAIN_TEXT_AUTHENTICATION": {"scram"},
+            "LOGIN_TYPE_SECURE_LOGIN": set(),
+        }
+        for login_type, allowed_plain in plain_allowed.items():
+            casd = CasdProcess(ARGS.casd, self.store, imap4={"login_type": login_type}).start()
+            try:
+                for transport in ("plain", "starttls", "implicit"):
+                    for mechanism in ("login", "plain", "scram"):
+                        allowed = transport != "plain" or mechanism in allowed_plain
+                        result, caps = self.attempt(casd, transport, mechanism)
+                        what = "%s %s %s: %s" % (login_type, transport, mechanism, result)
+                        if allowed:
+                            self.assertEqual(result, "OK", what)
+                        else:
+                            self.assertIn("[PRIVACYREQUIRED] TLS required: use STARTTLS or port "
+                                          "993.", result, what)
+                        if transport == "plain":
+                            self.assertEqual("LOGINDISABLED" in caps,
+                                             "login" not in allowed_plain, what)
+                            self.assertIn("STARTTLS", caps)
+            finally:
+                casd.cleanup()
+
+    def test_wrong_password_and_imap_disabled(self):
+        m = imaplib.IMAP4_SSL("127.0.0.1", self.casd.port("imap4", "tls"),
+                              ssl_context=tls_context())
+        with self.assertRaises(imaplib.IMAP4.error) as e:
+            m.login(self.user, "wrong")
+        self.assertIn("[AUTHENTICATIONFAILED] Authentication failed.", str(e.exception))
+        self.admin("Set-CASMailbox", self.user, "-ImapEnabled", "false")
+        m = imaplib.IMAP4_SSL("127.0.0.1", self.casd.port("imap4", "tls"),
+                              ssl_context=tls_context())
+        with self.assertRaises(imaplib.IMAP4.error) as e:
+            m.login(self.user, PASSWORD)
+        self.assertIn("[CONTACTADMIN] IMAP access is disabled for this mailbox.",
+                      str(e.exception))
+        # POP3 keeps working for the same mailbox.
+        import poplib
+        p = poplib.POP3_SSL("127.0.0.1", self.casd.port("pop3", "tls"), context=tls_context())
+        p.user(self.user)
+        self.assertTrue(p.pass_(PASSWORD).startswith(b"+OK"))
+        p.quit()
+        self.admin("Set-CASMailbox", self.user, "-ImapEnabled", "true")
+        self.connect().logout()
+
+    # ---- Mail handling ------------------------------------------------------------------
+
+    def test_folders_with_special_use_and_non_ascii_names(self):
+        m = self.connect()
+        typ, data = m.list('""', "*")
+        listing = b"\n".join(data)
+        for flag, name in ((b"\\Sent", b"Sent"), (b"\\Trash", b'"Deleted Items"'),
+                           (b"\\Junk", b"Junk"), (b"\\Drafts", b"Drafts"),
+                           (b"\\Archive", b"Archive")):
+            self.assertIn(flag, listing)
+            self.assertIn(name, listing)
+        name = mutf7("Ünïcødé 日本")
+        self.assertEqual(m.create('"%s"' % name)[0], "OK")
+        typ, data = m.list('""', '"%s"' % name)
+        self.assertIn(name.encode(), data[0])
+        self.assertEqual(m.select('"%s"' % name)[0], "OK")
+        self.assertEqual(m.append('"%s"' % name, None, None, b"Subject: x\r\n\r\ny\r\n")[0],
+                         "OK")
+        self.assertEqual(m.status('"%s"' % name, "(MESSAGES)")[1][0].split(b"(")[1],
+                         b"MESSAGES 1)")
+        m.logout()
+
+    def test_two_sessions_and_idle_push(self):
+        a = self.connect()
+        b = self.connect()
+        a.select("INBOX")
+        b.select("INBOX")
+        tag = a._new_tag().decode()
+        a.send(("%s IDLE\r\n" % tag).encode())
+        self.assertTrue(a.readline().startswith(b"+"))
+        start = time.time()
+        b.append("INBOX", None, None, b"Subject: pushed\r\n\r\nhello\r\n")
+        line = a.readline()
+        elapsed = time.time() - start
+        self.assertEqual(line, b"* 1 EXISTS\r\n")
+        self.assertLess(elapsed, 1.0)  # IDLE push within a second (RFC 2177 client waits).
+        a.send(b"DONE\r\n")
+        self.assertIn(b"OK", a.readline())
+        # Flag change by b is seen by a at its next command.
+        b.store("1", "+FLAGS", "(\\Flagged)")
+        self.assertTrue(self.poll(a, "FETCH", lambda v: any(b"\\Flagged" in f for f in v if f)))
+        # Expunge by b is told to a, with the right sequence number.
+        b.store("1", "+FLAGS", "(\\Deleted)")
+        b.expunge()
+        self.assertTrue(self.poll(a, "EXPUNGE", lambda v: v == [b"1"]))
+        a.logout()
+        b.logout()
+
+    @staticmethod
+    def poll(m, response, check, seconds=2.0):
+        """NOOP until an untagged `response` satisfying `check` arrives (changes by other
+        sessions travel through the change stream, so they show up within moments)."""
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            m.noop()
+            typ, values = m.response(response)
+            if values and values != [None] and check(values):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def test_fetch_store_search_copy_move(self):
+        m = self.connect()
+        for i in range(3):
+            m.append("INBOX", None, None,
+                     ("From: Sender <s@example.test>\r\nSubject: =?UTF-8?B?%s?=\r\n\r\nbody %d "
+                      "needle\r\n" % (base64.b64encode(("Grüße %d" % i).encode()).decode(),
+                                      i)).encode())
+        m.select("INBOX")
+        typ, data = m.fetch("1:3", "(UID RFC822.SIZE ENVELOPE BODYSTRUCTURE)")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(len([d for d in data if d]), 3)
+        typ, data = m.uid("SEARCH", "CHARSET", "UTF-8", "SUBJECT", '"grüße 1"'.encode())
+        self.assertEqual(data, [b"2"])
+        typ, data = m.search(None, "BODY", "needle")
+        self.assertEqual(data, [b"1 2 3"])
+        typ, data = m.store("2", "+FLAGS", "(\\Seen $Work)")
+        self.assertIn(b"$Work", data[0])
+        typ, data = m.uid("COPY", "1:2", "Archive")
+        self.assertEqual(typ, "OK")
+        typ, data = m.uid("MOVE", "3", "Junk")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(m.status("INBOX", "(MESSAGES)")[1][0].split(b"(")[1], b"MESSAGES 2)")
+        self.assertEqual(m.status("Archive", "(MESSAGES)")[1][0].split(b"(")[1],
+                         b"MESSAGES 2)")
+        m.logout()
+
+    def test_condstore_resync(self):
+        m = self.connect()
+        m.append("INBOX", None, None, b"Subject: a\r\n\r\na\r\n")
+        m.append("INBOX", None, None, b"Subject: b\r\n\r\nb\r\n")
+        typ, data = m.select("INBOX")
+        highest = int(m.response("HIGHESTMODSEQ")[1][0])
+        m.logout()
+        other = self.connect()
+        other.select("INBOX")
+        other.store("2", "+FLAGS", "(\\Answered)")
+        other.logout()
+        m = self.connect()
+        m.select("INBOX")
+        typ, data = m.uid("FETCH", "1:*", "(FLAGS) (CHANGEDSINCE %d)" % highest)
+        self.assertEqual(len(data), 1, data)
+        self.assertIn(b"UID 2", data[0])
+        self.assertIn(b"\\Answered", data[0])
+        self.assertIn(b"MODSEQ", data[0])
+        m.logout()
+
+    def test_large_attachment_in_partial_chunks(self):
+        payload = base64.encodebytes(os.urandom(15 * 1024 * 1024))
+        message = (b"Subject: big\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; "
+                   b"boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+                   b"--XX\r\nContent-Type: application/octet-stream\r\n"
+                   b"Content-Transfer-Encoding: base64\r\n\r\n" +
+                   payload.replace(b"\n", b"\r\n") + b"--XX--\r\n")
+        self.assertGreater(len(message), 20 * 1024 * 1024)
+        m = self.connect()
+        self.assertEqual(m.append("INBOX", None, None, message)[0], "OK")
+        m.select("INBOX")
+        got = b""
+        chunk = 4 * 1024 * 1024
+        while len(got) < len(message):
+            typ, data = m.fetch("1", "(BODY.PEEK[]<%d.%d>)" % (len(got), chunk))
+            part = data[0][1]
+            self.assertTrue(part)
+            got += part
+        self.assertEqual(got, message)
+        typ, data = m.fetch("1", "(BODY.PEEK[2]<0.100>)")
+        self.assertEqual(data[0][1], payload.replace(b"\n", b"\r\n")[:100])
+        m.logout()
+
+    def test_curl(self):
+        m = self.connect()
+        m.append("INBOX", None, None, b"Subject: from curl\r\n\r\ncurl reads this\r\n")
+        m.logout()
+        rc, out, err = run(["curl", "-s", "--insecure", "-u", "%s:%s" % (self.user, PASSWORD),
+                            "imaps://127.0.0.1:%d/INBOX;UID=1" % self.casd.port("imap4", "tls")])
+        self.assertEqual(rc, 0, err)
+        self.assertIn("curl reads this", out)
+        rc, out, err = run(["curl", "-s", "--insecure", "--ssl-reqd", "-u",
+                            "%s:%s" % (self.user, PASSWORD),
+                            "imap://127.0.0.1:%d/" % self.casd.port("imap4", "plain")])
+        self.assertEqual(rc, 0, err)
+        self.assertIn('"Deleted Items"', out)
+
+    def test_sigkill_during_append_leaves_all_or_nothing(self):
+        casd = CasdProcess(ARGS.casd, self.store).start()
+        try:
+            body = b"Subject: partial\r\n\r\n" + b"x" * (8 * 1024 * 1024) + b"\r\n"
+            sock = ssl.create_default_context()
+            ctx = tls_context()
+            raw = socket.create_connection(("127.0.0.1", casd.port("imap4", "tls")))
+            s = ctx.wrap_socket(raw)
+            s.recv(4096)
+            s.sendall(("a1 LOGIN %s \"%s\"\r\n" % (self.user, PASSWORD)).encode())
+            s.recv(4096)
+            s.sendall(b"a2 APPEND INBOX {%d+}\r\n" % len(body))
+            s.sendall(body[: len(body) // 2])  # Half the literal, then the frontend dies.
+            time.sleep(0.3)
+            casd.stop(signal.SIGKILL)
+            s.close()
+        finally:
+            casd.cleanup()
+        m = self.connect()
+        typ, data = m.status("INBOX", "(MESSAGES)")
+        self.assertIn(b"MESSAGES 0", data[0])
+        m.logout()
+
+    def test_protocol_log_has_no_passwords(self):
+        self.connect().logout()
+        logs = self.casd.protocol_logs()
+        self.assertIn("LOGIN %s <hidden>" % self.user, logs)
+        self.assertNotIn(PASSWORD, logs)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    for name in ("store", "casd", "adminctl", "store_tool"):
+        parser.add_argument("--" + name.replace("_", "-"), dest=name, required=True)
+    ARGS, rest = parser.parse_known_args()
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
