@@ -646,115 +646,54 @@ Status RocksMailboxStore::ScanMessages(
   return Status::Ok();
 }
 
-StatusOr<mail::v1::AppendResponse> RocksMailboxStore::AppendPrepared(
-    uint64_t mailbox_id, const mail::v1::FolderRef& folder_ref,
-    const std::vector<std::string>& flags, int64_t internal_date, bool ignore_quota,
-    const PreparedBody& body) {
-  PendingWrite w;
-  std::unique_lock<std::mutex> lock;
-  MAIL_ASSIGN_OR_RETURN(auto state, LockedState(mailbox_id, &lock));
-  MAIL_ASSIGN_OR_RETURN(mail::v1::Folder * folder, FindFolder(state.get(), folder_ref));
-  uint64_t size = body.raw->size();
-  if (!ignore_quota && state->quota > 0 && state->TotalSize() + size > state->quota) {
-    return common::ResourceExhaustedError("mailbox is full (quota exceeded)");
-  }
-  if (folder->uidnext() == UINT32_MAX) {
-    return common::ResourceExhaustedError("folder has run out of UIDs");
-  }
-  w.generation = state->generation;
-  int64_t now = NowUnix();
-  mail::v1::MessageRecord rec;
-  rec.set_uid(folder->uidnext());
-  for (const auto& f : flags) rec.add_flags(f);
-  rec.set_modseq(++state->modseq);
-  rec.set_internal_date_unix(internal_date != 0 ? internal_date : now);
-  rec.set_size(size);
-  rec.set_wire_size(body.wire_size);
-  rec.set_body_sha256(body.sha);
-  rec.set_message_id(state->next_message_id++);
-  rec.set_arrived_unix(now);
-
-  folder->set_uidnext(rec.uid() + 1);
-  folder->set_highest_modseq(rec.modseq());
-  folder->set_messages(folder->messages() + 1);
-  folder->set_size(folder->size() + size);
-  if (!internal::HasFlag(rec, "\\Seen")) folder->set_unseen(folder->unseen() + 1);
-  if (internal::HasFlag(rec, "\\Deleted")) folder->set_deleted(folder->deleted() + 1);
-
-  w.Put(cf(kBlob), body.sha, *body.raw);
-  w.Put(cf(kStructure), body.sha, body.structure);
-  w.Merge(cf(kBlobRef), body.sha, keys::EncodeCount(1));
-  w.Put(cf(kMessage), keys::MessageKey(mailbox_id, folder->id(), rec.uid()),
-        rec.SerializeAsString());
-  PutFolder(mailbox_id, *folder, &w);
-  PutCounters(mailbox_id, *state, &w);
-  mail::v1::ChangeEvent e;
-  e.set_folder_id(folder->id());
-  e.set_kind(mail::v1::CHANGE_KIND_APPEND);
-  e.set_modseq(rec.modseq());
-  e.add_uids(rec.uid());
-  *e.mutable_flags() = rec.flags();
-  e.set_uidnext(folder->uidnext());
-  e.set_messages(folder->messages());
-  AddChange(mailbox_id, std::move(e), 0, cf(kChangelog), &w);
-
-  mail::v1::AppendResponse resp;
-  resp.set_folder_id(folder->id());
-  resp.set_uidvalidity(folder->uidvalidity());
-  resp.set_uid(rec.uid());
-  resp.set_modseq(rec.modseq());
-  resp.set_message_id(rec.message_id());
-
-  Status s = committer_->Enqueue(&w);
-  if (!s.ok()) {
-    state->loaded = false;
-    return s;
-  }
-  lock.unlock();  // Appends share fsyncs: wait without the mailbox lock.
-  MAIL_RETURN_IF_ERROR(committer_->Wait(&w));
-  return resp;
-}
-
 StatusOr<mail::v1::AppendResponse> RocksMailboxStore::Append(const mail::v1::AppendRequest& req) {
-  if (req.message().empty()) return common::InvalidArgumentError("message is empty");
-  if (req.message().size() > options_.max_message_bytes) {
-    return common::ResourceExhaustedError("message is larger than the store accepts");
-  }
-  MAIL_ASSIGN_OR_RETURN(std::vector<std::string> flags, internal::NormalizeFlags(req.flags()));
-  PreparedBody body;
-  body.sha = internal::Sha256(req.message());
-  body.raw = &req.message();
-  body.structure = ParseMessage(req.message()).SerializeAsString();
-  body.wire_size = CrlfSize(req.message());
-  return AppendPrepared(req.mailbox_id(), req.folder(), flags, req.internal_date_unix(),
-                        req.ignore_quota(), body);
+  // An append is a delivery to one target that may bypass the quota (server notices).
+  google::protobuf::RepeatedPtrField<mail::v1::DeliveryTarget> targets;
+  auto* t = targets.Add();
+  t->set_mailbox_id(req.mailbox_id());
+  *t->mutable_folder() = req.folder();
+  *t->mutable_flags() = req.flags();
+  MAIL_ASSIGN_OR_RETURN(mail::v1::DeliverResponse resp,
+                        DeliverMessage(targets, req.message(), req.internal_date_unix(),
+                                       req.ignore_quota()));
+  const mail::v1::DeliveryResult& r = resp.results(0);
+  if (r.code() != 0) return Status(static_cast<common::StatusCode>(r.code()), r.message());
+  return r.appended();
 }
 
 StatusOr<mail::v1::DeliverResponse> RocksMailboxStore::Deliver(
     const mail::v1::DeliverRequest& req) {
-  if (req.message().empty()) return common::InvalidArgumentError("message is empty");
-  if (req.message().size() > options_.max_message_bytes) {
+  return DeliverMessage(req.targets(), req.message(), req.internal_date_unix(),
+                        /*ignore_quota=*/false);
+}
+
+StatusOr<mail::v1::DeliverResponse> RocksMailboxStore::DeliverMessage(
+    const google::protobuf::RepeatedPtrField<mail::v1::DeliveryTarget>& targets,
+    const std::string& message, int64_t internal_date, bool ignore_quota) {
+  if (message.empty()) return common::InvalidArgumentError("message is empty");
+  if (message.size() > options_.max_message_bytes) {
     return common::ResourceExhaustedError("message is larger than the store accepts");
   }
-  if (req.targets_size() > 10000) return common::InvalidArgumentError("too many recipients");
+  if (targets.size() > 10000) return common::InvalidArgumentError("too many recipients");
+  // Hashing and MIME parsing happen before any lock is taken.
   PreparedBody body;
-  body.sha = internal::Sha256(req.message());
-  body.raw = &req.message();
-  body.structure = ParseMessage(req.message()).SerializeAsString();
-  body.wire_size = CrlfSize(req.message());
-  uint64_t size = req.message().size();
+  body.sha = internal::Sha256(message);
+  body.raw = &message;
+  body.structure = ParseMessage(message).SerializeAsString();
+  body.wire_size = CrlfSize(message);
+  uint64_t size = message.size();
   int64_t now = NowUnix();
 
   // Lock every target mailbox (in id order, so no deadlock), allocate UIDs, queue one write
   // carrying one body for all, release the locks, and wait for the single sync.
   std::vector<uint64_t> ids;
-  for (const auto& t : req.targets()) ids.push_back(t.mailbox_id());
+  for (const auto& t : targets) ids.push_back(t.mailbox_id());
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   std::map<uint64_t, std::pair<std::shared_ptr<MailboxState>, std::unique_lock<std::mutex>>>
       locked;
   mail::v1::DeliverResponse resp;
-  for (const auto& t : req.targets()) {
+  for (const auto& t : targets) {
     auto* r = resp.add_results();
     r->set_mailbox_id(t.mailbox_id());
   }
@@ -767,8 +706,8 @@ StatusOr<mail::v1::DeliverResponse> RocksMailboxStore::Deliver(
   PendingWrite w;
   w.generation = committer_->generation();
   int delivered = 0;
-  for (int i = 0; i < req.targets_size(); ++i) {
-    const auto& t = req.targets(i);
+  for (int i = 0; i < targets.size(); ++i) {
+    const auto& t = targets.Get(i);
     auto* r = resp.mutable_results(i);
     auto it = locked.find(t.mailbox_id());
     if (it == locked.end()) {
@@ -791,16 +730,21 @@ StatusOr<mail::v1::DeliverResponse> RocksMailboxStore::Deliver(
       continue;
     }
     mail::v1::Folder* folder = *folder_or;
-    if (state->quota > 0 && state->TotalSize() + size > state->quota) {
+    if (!ignore_quota && state->quota > 0 && state->TotalSize() + size > state->quota) {
       r->set_code(static_cast<int>(common::StatusCode::kResourceExhausted));
       r->set_message("mailbox is full (quota exceeded)");
+      continue;
+    }
+    if (folder->uidnext() == UINT32_MAX) {
+      r->set_code(static_cast<int>(common::StatusCode::kResourceExhausted));
+      r->set_message("folder has run out of UIDs");
       continue;
     }
     mail::v1::MessageRecord rec;
     rec.set_uid(folder->uidnext());
     for (const auto& f : *flags) rec.add_flags(f);
     rec.set_modseq(++state->modseq);
-    rec.set_internal_date_unix(req.internal_date_unix() != 0 ? req.internal_date_unix() : now);
+    rec.set_internal_date_unix(internal_date != 0 ? internal_date : now);
     rec.set_size(size);
     rec.set_wire_size(body.wire_size);
     rec.set_body_sha256(body.sha);

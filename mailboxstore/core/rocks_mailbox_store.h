@@ -155,12 +155,10 @@ class RocksMailboxStore {
                                                         uint32_t retention_days,
                                                         PendingWrite* w);
   struct PreparedBody;
-  common::StatusOr<mail::v1::AppendResponse> AppendPrepared(uint64_t mailbox_id,
-                                                            const mail::v1::FolderRef& folder,
-                                                            const std::vector<std::string>& flags,
-                                                            int64_t internal_date,
-                                                            bool ignore_quota,
-                                                            const PreparedBody& body);
+  // Stores `message` once and adds it to every target (Append is one target).
+  common::StatusOr<mail::v1::DeliverResponse> DeliverMessage(
+      const google::protobuf::RepeatedPtrField<mail::v1::DeliveryTarget>& targets,
+      const std::string& message, int64_t internal_date, bool ignore_quota);
   common::Status ScanMessages(uint64_t mailbox_id, uint32_t folder_id,
                               const google::protobuf::RepeatedPtrField<mail::v1::UidRange>& uids,
                               const std::function<bool(mail::v1::MessageRecord&)>& fn);
