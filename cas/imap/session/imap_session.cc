@@ -873,24 +873,23 @@ class Session {
         const MessageEntry& e = v.AtSeq(seq);
         rec.clear_flags();
         for (const auto& f : e.flags) rec.add_flags(f);
-        std::string raw;
-        bool raw_loaded = false;
-        common::Status raw_status;
-        std::function<std::string_view()> get_raw = [&]() -> std::string_view {
-          return raw;
-        };
-        if (body) {
+        SearchMessage m{seq, &rec};
+        // Keys that need no body decide most messages; the body is read only when they don't.
+        std::optional<bool> quick = MatchesWithoutBody(a.key, m, limits);
+        bool match = quick.value_or(false);
+        if (!quick && body) {
           mail::v1::GetBodyRequest breq;
           breq.set_mailbox_id(mailbox_.id());
           breq.mutable_folder()->set_id(v.folder_id());
           breq.set_uid(rec.uid());
           auto b = co_await store_.GetBody(breq);
-          if (b.ok()) raw = std::move(*b);
-          raw_loaded = true;
+          std::string raw = b.ok() ? std::move(*b) : std::string();
+          std::function<std::string_view()> get_raw = [&raw]() -> std::string_view {
+            return raw;
+          };
+          match = Matches(a.key, m, limits, get_raw);
         }
-        (void)raw_loaded;
-        SearchMessage m{seq, &rec};
-        if (Matches(a.key, m, limits, get_raw)) hits.push_back(uid ? rec.uid() : seq);
+        if (match) hits.push_back(uid ? rec.uid() : seq);
       }
     }
     std::sort(hits.begin(), hits.end());

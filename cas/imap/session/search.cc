@@ -4,7 +4,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -528,6 +532,43 @@ class Evaluator {
     return false;
   }
 
+  // Three-valued evaluation without the raw message: std::nullopt where BODY/TEXT decide.
+  std::optional<bool> EvalWithoutBody(const SearchKey& key) {
+    switch (key.type) {
+      case SearchKeyType::kAnd:
+      case SearchKeyType::kNot: {
+        std::optional<bool> all = true;
+        for (const SearchKey& k : key.children) {
+          const std::optional<bool> r = EvalWithoutBody(k);
+          if (r.has_value() && !*r) {
+            all = false;
+            break;
+          }
+          if (!r.has_value()) all = std::nullopt;
+        }
+        if (key.type == SearchKeyType::kAnd || !all.has_value()) return all;
+        return !*all;
+      }
+      case SearchKeyType::kOr: {
+        std::optional<bool> any = false;
+        for (const SearchKey& k : key.children) {
+          const std::optional<bool> r = EvalWithoutBody(k);
+          if (r.has_value() && *r) return true;
+          if (!r.has_value()) any = std::nullopt;
+        }
+        return any;
+      }
+      case SearchKeyType::kBody:
+        if (key.value.empty()) return true;
+        return std::nullopt;
+      case SearchKeyType::kText:
+        if (HeaderBlock().find(Folded(key.value)) != std::string::npos) return true;
+        return std::nullopt;
+      default:
+        return Eval(key);
+    }
+  }
+
  private:
   // AND: keys that need no message body first, so the body is read only if they all match.
   bool EvalAll(const std::vector<SearchKey>& keys) {
@@ -680,6 +721,13 @@ bool Matches(const SearchKey& key, const SearchMessage& m, const SearchLimits& l
              const std::function<std::string_view()>& raw) {
   if (m.rec == nullptr) return false;
   return Evaluator(m, limits, raw).Eval(key);
+}
+
+std::optional<bool> MatchesWithoutBody(const SearchKey& key, const SearchMessage& m,
+                                       const SearchLimits& limits) {
+  if (m.rec == nullptr) return false;
+  const std::function<std::string_view()> no_raw;
+  return Evaluator(m, limits, no_raw).EvalWithoutBody(key);
 }
 
 bool IsSupportedCharset(const std::optional<std::string>& charset) {

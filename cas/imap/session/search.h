@@ -67,6 +67,14 @@ bool NeedsBody(const SearchKey& key);
 bool Matches(const SearchKey& key, const SearchMessage& m, const SearchLimits& limits,
              const std::function<std::string_view()>& raw);
 
+// Evaluates `key` without the raw message: true or false when the other keys decide, std::nullopt
+// when the answer depends on a BODY or TEXT key (then fetch the raw message and call Matches).
+// Lets a session that reads bodies asynchronously skip the bodies of messages that cheaper keys
+// already rule in or out: "UNSEEN BODY x" reads only the unseen messages. Never reads the body;
+// the structure is used as Matches uses it.
+std::optional<bool> MatchesWithoutBody(const SearchKey& key, const SearchMessage& m,
+                                       const SearchLimits& limits);
+
 // The SEARCH CHARSET argument: true when absent or "UTF-8" / "US-ASCII" (ignoring case). The
 // session answers NO [BADCHARSET (UTF-8 US-ASCII)] otherwise.
 bool IsSupportedCharset(const std::optional<std::string>& charset);

@@ -191,11 +191,21 @@ class SearchTest : public ::testing::Test {
         return std::string_view(m.raw);
       };
       const SearchMessage message{static_cast<uint32_t>(i + 1), &m.rec};
-      if (Matches(key, message, limits_, raw)) {
+      const bool matched = Matches(key, message, limits_, raw);
+      if (matched) {
         if (!out.empty()) out.push_back(' ');
         out += std::to_string(i + 1);
       }
       EXPECT_LE(reads, NeedsBody(key) ? 1 : 0) << criteria;
+      // The body-free pre-check never contradicts the full evaluation, and decides every key
+      // that needs no body.
+      const std::optional<bool> early = MatchesWithoutBody(key, message, limits_);
+      if (early.has_value()) {
+        EXPECT_EQ(*early, matched) << criteria << " seq " << i + 1;
+      }
+      if (!NeedsBody(key)) {
+        EXPECT_TRUE(early.has_value()) << criteria;
+      }
       raw_reads_ += reads;
     }
     return out;
@@ -466,6 +476,26 @@ TEST_F(SearchTest, BodyIsReadOnlyWhenCheaperKeysAllowIt) {
   raw_reads_ = 0;
   EXPECT_EQ(Search("FLAGGED SUBJECT x FROM y"), "");
   EXPECT_EQ(raw_reads_, 0);
+}
+
+TEST_F(SearchTest, MatchesWithoutBodyDecidesWhatItCan) {
+  auto early = [&](std::string_view criteria, size_t index) {
+    const SearchMessage m{static_cast<uint32_t>(index + 1), &messages_[index].rec};
+    return MatchesWithoutBody(ParseKey(criteria), m, limits_);
+  };
+  // Seq 1 is \Seen, seq 2 is not.
+  EXPECT_EQ(early("UNSEEN BODY x", 0), false);
+  EXPECT_EQ(early("UNSEEN BODY x", 1), std::nullopt);
+  EXPECT_EQ(early("OR SEEN BODY x", 0), true);
+  EXPECT_EQ(early("OR SEEN BODY x", 1), std::nullopt);
+  EXPECT_EQ(early("NOT BODY x", 0), std::nullopt);
+  EXPECT_EQ(early("NOT (UNSEEN BODY x)", 0), true);
+  EXPECT_EQ(early("BODY \"\"", 0), true);
+  // TEXT that matches in the header needs no body; one that does not may match in the body.
+  EXPECT_EQ(early("TEXT afternoon", 0), true);
+  EXPECT_EQ(early("TEXT afternoon", 1), std::nullopt);
+  EXPECT_EQ(early("SEEN SUBJECT afternoon", 0), true);
+  EXPECT_EQ(early("SEEN SUBJECT afternoon", 1), false);
 }
 
 TEST_F(SearchTest, BodyTextIsCapped) {
