@@ -169,6 +169,12 @@ class Pop3Test(unittest.TestCase):
         with self.assertRaises(poplib.error_proto) as e:
             self.login(password="wrong")
         self.assertEqual(e.exception.args[0], AUTH_FAILED)  # No hint without the password.
+        # IMAP keeps working for the same mailbox.
+        import imaplib
+        m = imaplib.IMAP4_SSL("127.0.0.1", self.casd.port("imap4", "tls"),
+                              ssl_context=tls_context())
+        self.assertEqual(m.login(self.user, PASSWORD)[0], "OK")
+        m.logout()
         self.admin("Set-CASMailbox", "-Identity", self.user, "-PopEnabled", "$true")
         self.login().quit()
 
@@ -249,6 +255,14 @@ class Pop3Test(unittest.TestCase):
         p.quit()
         self.assertEqual(self.count(), 0)
         self.assertEqual(self.count("Deleted Items"), 2)
+        # What an IMAP client of the same mailbox sees.
+        import imaplib
+        m = imaplib.IMAP4_SSL("127.0.0.1", self.casd.port("imap4", "tls"),
+                              ssl_context=tls_context())
+        m.login(self.user, PASSWORD)
+        self.assertIn(b"MESSAGES 0", m.status("INBOX", "(MESSAGES)")[1][0])
+        self.assertIn(b"MESSAGES 2", m.status('"Deleted Items"', "(MESSAGES)")[1][0])
+        m.logout()
 
     def test_pop_folders_and_from_now(self):
         self.deliver(message(1))
