@@ -327,6 +327,30 @@ class ImapTest(unittest.TestCase):
         self.assertIn(b"MESSAGES 0", data[0])
         m.logout()
 
+    def test_store_outage_is_a_temporary_error_and_sessions_survive(self):
+        m = self.connect()
+        m.select("INBOX")
+        import poplib
+        self.store.stop()
+        start = time.time()
+        typ, data = m.status("INBOX", "(MESSAGES)")
+        self.assertEqual(typ, "NO")
+        self.assertIn(b"[UNAVAILABLE]", data[0])
+        self.assertLess(time.time() - start, 10)  # An answer, not a hang.
+        p = poplib.POP3_SSL("127.0.0.1", self.casd.port("pop3", "tls"), context=tls_context())
+        p.user(self.user)
+        with self.assertRaises(poplib.error_proto) as e:
+            p.pass_(PASSWORD)
+        self.assertTrue(e.exception.args[0].startswith(b"-ERR [SYS/TEMP]"))
+        self.store.start()  # Same port: casd reconnects by itself.
+        deadline = time.time() + 15
+        typ = "NO"
+        while typ != "OK" and time.time() < deadline:
+            typ, data = m.status("INBOX", "(MESSAGES)")
+            time.sleep(0.3)
+        self.assertEqual(typ, "OK")  # The same session works again.
+        m.logout()
+
     def test_protocol_log_has_no_passwords(self):
         self.connect().logout()
         logs = self.casd.protocol_logs()

@@ -49,6 +49,7 @@ std::string StoreError(const std::string& tag, const common::Status& s) {
 struct Shared {
   MailboxView view;
   bool selected = false;
+  bool needs_resync = false;  // The change stream was interrupted: re-read the folder.
   asio::steady_timer* wake = nullptr;
 };
 
@@ -74,7 +75,14 @@ class Session {
             }
           });
         },
-        [] {});
+        [weak, ex] {
+          asio::post(ex, [weak] {
+            if (auto s = weak.lock()) {
+              s->needs_resync = true;
+              if (s->wake != nullptr) s->wake->cancel();
+            }
+          });
+        });
     std::string ok = Tagged(login_tag, "OK", "CAPABILITY " + conn_.Capabilities(true),
                             "Logged in.");
     if (!co_await conn_.Send(ok)) co_return;
@@ -127,8 +135,22 @@ class Session {
     return out;
   }
 
+  // Re-reads the selected folder after the change stream was interrupted, so that nothing
+  // that happened meanwhile is missed.
+  asio::awaitable<void> ResyncIfNeeded() {
+    if (!shared_->needs_resync || !shared_->selected) co_return;
+    mail::v1::FetchRequest f;
+    f.set_mailbox_id(mailbox_.id());
+    f.mutable_folder()->set_id(shared_->view.folder_id());
+    auto records = co_await store_.Fetch(f);
+    if (!records.ok()) co_return;  // Still unreachable: try again at the next command.
+    shared_->needs_resync = false;
+    shared_->view.Reconcile(*records);
+  }
+
   asio::awaitable<bool> Dispatch(Command& cmd) {
     const std::string& tag = cmd.tag;
+    co_await ResyncIfNeeded();
     if (std::holds_alternative<CapabilityArgs>(cmd.args)) {
       co_return co_await Reply(Untagged("CAPABILITY " + conn_.Capabilities(true)) +
                                Tagged(tag, "OK", "", "CAPABILITY completed."));
@@ -957,6 +979,7 @@ class Session {
         asio::detached);
     auto last_keepalive = std::chrono::steady_clock::now();
     while (!state->done) {
+      co_await ResyncIfNeeded();
       std::string updates = Updates(true);
       if (!updates.empty() && !co_await conn_.Send(updates)) break;
       if (std::chrono::steady_clock::now() - last_keepalive >= std::chrono::minutes(5)) {

@@ -1,6 +1,7 @@
 #include "cas/imap/session/mailbox_view.h"
 
 #include <algorithm>
+#include <map>
 
 namespace cas::imap {
 
@@ -79,6 +80,34 @@ void MailboxView::OnEvent(const mail::v1::ChangeEvent& e) {
       break;
     default:
       break;
+  }
+}
+
+void MailboxView::Reconcile(const mail::v1::FetchResponse& records) {
+  std::map<uint32_t, const mail::v1::MessageRecord*> now;
+  for (const auto& r : records.messages()) now[r.uid()] = &r;
+  highest_modseq_ = std::max(highest_modseq_, records.highest_modseq());
+  for (const auto& m : messages_) {
+    auto it = now.find(m.uid);
+    if (it == now.end()) {
+      pending_flags_.erase(m.uid);
+      pending_expunges_.insert(m.uid);
+    } else if (it->second->modseq() > m.modseq) {
+      AddPendingFlags(m.uid, std::vector<std::string>(it->second->flags().begin(),
+                                                      it->second->flags().end()),
+                      it->second->modseq());
+    }
+  }
+  for (const auto& [uid, r] : now) {
+    if (uid <= LargestUid() || pending_appends_.count(uid)) continue;
+    MessageEntry e;
+    e.uid = uid;
+    e.flags.assign(r->flags().begin(), r->flags().end());
+    e.modseq = r->modseq();
+    pending_appends_.emplace(uid, std::move(e));
+  }
+  for (auto it = pending_appends_.begin(); it != pending_appends_.end();) {
+    it = now.count(it->first) ? std::next(it) : pending_appends_.erase(it);
   }
 }
 

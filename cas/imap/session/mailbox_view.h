@@ -43,6 +43,9 @@ class MailboxView {
   // Changes seen on the change stream (from this or other sessions). Idempotent: an event the
   // view already reflects (a UID it has, an older MODSEQ) changes nothing.
   void OnEvent(const mail::v1::ChangeEvent& event);
+  // After the change stream was interrupted: compares the view with the folder's records as
+  // they are now and queues whatever changed (appends, flag changes, expunges) as pending.
+  void Reconcile(const mail::v1::FetchResponse& records);
   // The session's own changes, applied at once (their events arrive later and are ignored).
   void ApplyFlags(uint32_t uid, const std::vector<std::string>& flags, uint64_t modseq);
   // Removes UIDs at once (own EXPUNGE/MOVE); returns their sequence numbers in the order the

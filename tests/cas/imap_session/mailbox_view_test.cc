@@ -100,5 +100,26 @@ TEST_F(MailboxViewTest, AppendThenExpungeBeforeBeingToldLeavesNoTrace) {
   EXPECT_EQ(view_.exists(), 4u);
 }
 
+TEST_F(MailboxViewTest, ReconcileAfterAMissedStretchOfEvents) {
+  // Meanwhile: 2 expunged, 5 flagged, 7 appended.
+  mail::v1::FetchResponse now;
+  for (uint32_t uid : {1, 4, 5, 7}) {
+    auto* m = now.add_messages();
+    m->set_uid(uid);
+    m->set_modseq(uid == 5 ? 90 : uid == 7 ? 91 : 10 + uid);
+    if (uid == 5) m->add_flags("\\Flagged");
+  }
+  view_.Reconcile(now);
+  auto u = view_.TakeUpdates(true);
+  ASSERT_EQ(u.flag_changes.size(), 1u);
+  EXPECT_EQ(u.flag_changes[0].first, 4u);  // Seq of UID 5 before the expunge.
+  EXPECT_EQ(u.expunged_seqs, std::vector<uint32_t>{2});
+  ASSERT_TRUE(u.exists.has_value());
+  EXPECT_EQ(*u.exists, 4u);
+  EXPECT_EQ(view_.AtSeq(4).uid, 7u);
+  view_.Reconcile(now);  // Nothing new the second time.
+  EXPECT_FALSE(view_.HasPendingUpdates());
+}
+
 }  // namespace
 }  // namespace cas::imap
