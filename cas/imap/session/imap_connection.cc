@@ -127,7 +127,7 @@ asio::awaitable<bool> ImapConnection::StartTls(const std::string& tag) {
 std::string ImapConnection::Capabilities(bool authenticated) const {
   std::string caps = "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT "
                      "CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH CONDSTORE "
-                     "STATUS=SIZE";
+                     "STATUS=SIZE QUOTA QUOTA=RES-STORAGE";
   caps += " APPENDLIMIT=" + std::to_string(settings_->max_message_size());
   if (!authenticated) {
     bool tls = stream_->tls_active();
