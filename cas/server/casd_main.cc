@@ -14,7 +14,8 @@
 #include "cas/pop3/session/pop3_server.h"
 #include "cas/server/change_router.h"
 #include "cas/server/listener.h"
-#include "cas/server/protocol_settings.h"
+#include "cas/server/settings_watcher.h"
+#include "common/protocol_settings.h"
 #include "common/config.h"
 #include "common/logging.h"
 #include "common/tls.h"
@@ -76,14 +77,14 @@ int main(int argc, char** argv) {
   if (!cfg.log_file().empty()) common::SetLogFile(cfg.log_file());
   if (cfg.protocol_log_dir().empty()) cfg.set_protocol_log_dir(cfg.state_dir() + "/logs");
 
-  auto pop3_settings = cas::WithDefaults(cfg.pop3(), cas::Protocol::kPop3);
-  common::Status valid = cas::Validate(pop3_settings, cas::Protocol::kPop3);
+  auto pop3_settings = common::WithDefaults(cfg.pop3(), common::SettingsKind::kPop3);
+  common::Status valid = common::Validate(pop3_settings, common::SettingsKind::kPop3);
   if (!valid.ok()) {
     std::fprintf(stderr, "casd: POP3 settings: %s\n", valid.message().c_str());
     return 2;
   }
-  auto imap_settings = cas::WithDefaults(cfg.imap4(), cas::Protocol::kImap4);
-  valid = cas::Validate(imap_settings, cas::Protocol::kImap4);
+  auto imap_settings = common::WithDefaults(cfg.imap4(), common::SettingsKind::kImap4);
+  valid = common::Validate(imap_settings, common::SettingsKind::kImap4);
   if (!valid.ok()) {
     std::fprintf(stderr, "casd: IMAP4 settings: %s\n", valid.message().c_str());
     return 2;
@@ -138,15 +139,20 @@ int main(int argc, char** argv) {
   std::atomic<uint64_t> sessions{0};
   auto limits = cas::ConnectionLimits::Create();
 
-  cas::SettingsHolder pop3_holder(pop3_settings);
+  common::SettingsHolder pop3_holder(pop3_settings);
   cas::ProtocolLog pop3_log(cfg.protocol_log_dir(), "pop3");
   cas::pop3::MaildropLocks locks;
   cas::pop3::Pop3Services pop3{&pop3_holder, &store, &store, limits, &locks, &pop3_log, &sessions};
 
-  cas::SettingsHolder imap_holder(imap_settings);
+  common::SettingsHolder imap_holder(imap_settings);
   cas::ProtocolLog imap_log(cfg.protocol_log_dir(), "imap4");
   cas::imap::ImapServices imap{&imap_holder, &store, &store, &router, limits, &imap_log,
                                &sessions};
+
+  // Settings the administrator changes in the store apply to the next connection.
+  cas::SettingsWatcher settings_watcher(cfg.store_endpoint(), cfg.pop3(), cfg.imap4(),
+                                        &pop3_holder, &imap_holder);
+  settings_watcher.Start();
 
   std::vector<std::shared_ptr<cas::Listener>> listeners;
   std::vector<std::string> port_lines;
@@ -212,6 +218,7 @@ int main(int argc, char** argv) {
   io.stop();
   for (auto& t : pool) t.join();
   store.StopWatching();
+  settings_watcher.Stop();
   MAIL_LOG(kInfo, "casd") << "stopped";
   return 0;
 }

@@ -117,6 +117,11 @@ void RocksMailboxStore::Shutdown() {
   retention_cv_.notify_all();
   if (retention_thread_.joinable()) retention_thread_.join();
   hub_.CloseAll();
+  {
+    std::lock_guard<std::mutex> lock(settings_mu_);
+    stopping_settings_ = true;
+  }
+  settings_cv_.notify_all();
 }
 
 StatusOr<std::unique_ptr<RocksMailboxStore>> RocksMailboxStore::Open(const StoreOptions& options) {
@@ -198,6 +203,8 @@ Status RocksMailboxStore::OpenDb() {
       options_.fake_verifier_secret = secret;
     }
   }
+
+  MAIL_RETURN_IF_ERROR(LoadSettings());
 
   committer_ = std::make_unique<GroupCommitter>(
       db_, options_.sync_writes,

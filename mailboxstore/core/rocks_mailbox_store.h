@@ -26,6 +26,7 @@
 #include <rocksdb/db.h>
 
 #include "common/status.h"
+#include "control.pb.h"
 #include "directory.pb.h"
 #include "mailboxstore/core/change_hub.h"
 #include "mailboxstore/core/group_commit.h"
@@ -119,6 +120,14 @@ class RocksMailboxStore {
   common::StatusOr<mail::v1::MailboxStatsResponse> MailboxStats(uint64_t mailbox_id);
   common::StatusOr<mail::v1::PurgeExpiredResponse> PurgeExpired(int64_t now_unix);
 
+  // ---- Server settings (Set-PopSettings / Set-ImapSettings) ------------------------------
+  // `effective`: defaults filled in; otherwise only the explicitly set values.
+  mail::v1::ServerSettings GetSettings(bool effective);
+  common::StatusOr<mail::v1::ServerSettings> UpdateProtocolSettings(
+      const mail::v1::UpdateProtocolSettingsRequest& req);
+  // Waits up to `timeout_ms` for a version newer than `seen`; returns the explicit settings.
+  mail::v1::ServerSettings WaitForSettings(uint64_t seen, int timeout_ms);
+
   // Number of stored bodies (distinct SHA-256), for tests of deduplication and freeing.
   common::StatusOr<uint64_t> CountStoredBodies();
   const GroupCommitter& committer() const { return *committer_; }
@@ -184,6 +193,12 @@ class RocksMailboxStore {
   // Serialises directory changes (names and addresses are unique across mailboxes).
   std::mutex directory_mu_;
   uint64_t next_mailbox_id_ = 1;
+
+  std::mutex settings_mu_;
+  std::condition_variable settings_cv_;
+  mail::v1::ServerSettings settings_;  // Explicit values, as stored.
+  bool stopping_settings_ = false;
+  common::Status LoadSettings();
 
   std::mutex retention_mu_;
   std::condition_variable retention_cv_;

@@ -295,4 +295,38 @@ grpc::Status MaintenanceService::PurgeExpired(grpc::ServerContext* ctx,
                 [&](mail::v1::PurgeExpiredResponse r) { *resp = std::move(r); });
 }
 
+// ---- Settings ----------------------------------------------------------------------------
+
+grpc::Status SettingsService::GetSettings(grpc::ServerContext*, const mail::v1::GetSettingsRequest*,
+                                          mail::v1::ServerSettings* resp) {
+  *resp = store_->GetSettings(/*effective=*/true);
+  return grpc::Status::OK;
+}
+
+grpc::Status SettingsService::WatchSettings(grpc::ServerContext* ctx,
+                                            const mail::v1::GetSettingsRequest*,
+                                            grpc::ServerWriter<mail::v1::ServerSettings>* writer) {
+  mail::v1::ServerSettings current = store_->GetSettings(/*effective=*/false);
+  if (!writer->Write(current)) return grpc::Status::OK;
+  uint64_t seen = current.version();
+  while (!ctx->IsCancelled()) {
+    mail::v1::ServerSettings next = store_->WaitForSettings(seen, 500);
+    if (next.version() <= seen) continue;
+    seen = next.version();
+    if (!writer->Write(next)) break;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status SettingsService::UpdateProtocolSettings(
+    grpc::ServerContext* ctx, const mail::v1::UpdateProtocolSettingsRequest* req,
+    mail::v1::ServerSettings* resp) {
+  if (!allow_update_) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "settings change only by admins");
+  }
+  GUARD();
+  return Assign(store_->UpdateProtocolSettings(*req),
+                [&](mail::v1::ServerSettings s) { *resp = std::move(s); });
+}
+
 }  // namespace mailboxstore

@@ -7,6 +7,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "control.grpc.pb.h"
 #include "directory.grpc.pb.h"
 #include "mailboxstore/core/rocks_mailbox_store.h"
 #include "store.grpc.pb.h"
@@ -122,6 +123,25 @@ class MaintenanceService final : public mail::v1::Maintenance::Service {
  private:
   RocksMailboxStore* store_;
   AdminGuard guard_;
+};
+
+// Server settings. Updates only where `allow_update` (the admin endpoints, with their guard).
+class SettingsService final : public mail::v1::Settings::Service {
+ public:
+  SettingsService(RocksMailboxStore* store, AdminGuard guard, bool allow_update)
+      : store_(store), guard_(std::move(guard)), allow_update_(allow_update) {}
+  grpc::Status GetSettings(grpc::ServerContext*, const mail::v1::GetSettingsRequest*,
+                           mail::v1::ServerSettings*) override;
+  grpc::Status WatchSettings(grpc::ServerContext*, const mail::v1::GetSettingsRequest*,
+                             grpc::ServerWriter<mail::v1::ServerSettings>*) override;
+  grpc::Status UpdateProtocolSettings(grpc::ServerContext*,
+                                      const mail::v1::UpdateProtocolSettingsRequest*,
+                                      mail::v1::ServerSettings*) override;
+
+ private:
+  RocksMailboxStore* store_;
+  AdminGuard guard_;
+  bool allow_update_;
 };
 
 }  // namespace mailboxstore

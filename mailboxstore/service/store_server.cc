@@ -75,7 +75,8 @@ common::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(
     b.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &s->port_);
     for (grpc::Service* svc :
          {static_cast<grpc::Service*>(new AccessService(store)),
-          static_cast<grpc::Service*>(new MessageStoreService(store))}) {
+          static_cast<grpc::Service*>(new MessageStoreService(store)),
+          static_cast<grpc::Service*>(new SettingsService(store, AdminGuard(""), false))}) {
       s->services_.emplace_back(svc);
       b.RegisterService(svc);
     }
@@ -98,7 +99,8 @@ common::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(
          {static_cast<grpc::Service*>(new DirectoryService(store, AdminGuard(""))),
           static_cast<grpc::Service*>(new MaintenanceService(store, AdminGuard(""))),
           static_cast<grpc::Service*>(new AccessService(store)),
-          static_cast<grpc::Service*>(new MessageStoreService(store))}) {
+          static_cast<grpc::Service*>(new MessageStoreService(store)),
+          static_cast<grpc::Service*>(new SettingsService(store, AdminGuard(""), true))}) {
       s->services_.emplace_back(svc);
       b.RegisterService(svc);
     }
@@ -120,7 +122,9 @@ common::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(
     for (grpc::Service* svc :
          {static_cast<grpc::Service*>(new DirectoryService(store, AdminGuard(options.admin_token))),
           static_cast<grpc::Service*>(
-              new MaintenanceService(store, AdminGuard(options.admin_token)))}) {
+              new MaintenanceService(store, AdminGuard(options.admin_token))),
+          static_cast<grpc::Service*>(
+              new SettingsService(store, AdminGuard(options.admin_token), true))}) {
       s->services_.emplace_back(svc);
       b.RegisterService(svc);
     }

@@ -7,7 +7,7 @@
 #include "cas/server/change_router.h"
 #include "cas/server/connection_limits.h"
 #include "cas/server/protocol_log.h"
-#include "cas/server/protocol_settings.h"
+#include "common/protocol_settings.h"
 #include "common/stream.h"
 #include "mailboxstore/api/authenticator.h"
 #include "mailboxstore/api/mail_store.h"
@@ -15,7 +15,7 @@
 namespace cas::imap {
 
 struct ImapServices {
-  SettingsHolder* settings = nullptr;
+  common::SettingsHolder* settings = nullptr;
   mailboxstore::Authenticator* auth = nullptr;
   mailboxstore::MailStore* store = nullptr;
   ChangeRouter* router = nullptr;

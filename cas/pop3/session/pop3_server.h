@@ -9,14 +9,14 @@
 #include "cas/pop3/session/pop3_connection.h"
 #include "cas/server/connection_limits.h"
 #include "cas/server/protocol_log.h"
-#include "cas/server/protocol_settings.h"
+#include "common/protocol_settings.h"
 #include "mailboxstore/api/authenticator.h"
 #include "mailboxstore/api/mail_store.h"
 
 namespace cas::pop3 {
 
 struct Pop3Services {
-  SettingsHolder* settings = nullptr;
+  common::SettingsHolder* settings = nullptr;
   mailboxstore::Authenticator* auth = nullptr;
   mailboxstore::MailStore* store = nullptr;
   std::shared_ptr<ConnectionLimits> limits;

@@ -1,10 +1,10 @@
-#include "cas/server/protocol_settings.h"
+#include "common/protocol_settings.h"
 
-namespace cas {
+namespace common {
 
-mail::v1::ProtocolSettings WithDefaults(const mail::v1::ProtocolSettings& in, Protocol protocol) {
+mail::v1::ProtocolSettings WithDefaults(const mail::v1::ProtocolSettings& in, SettingsKind protocol) {
   mail::v1::ProtocolSettings s = in;
-  bool pop = protocol == Protocol::kPop3;
+  bool pop = protocol == SettingsKind::kPop3;
   if (s.unencrypted_or_tls_bindings().empty()) {
     s.add_unencrypted_or_tls_bindings(pop ? "[::]:110" : "[::]:143");
     s.add_unencrypted_or_tls_bindings(pop ? "0.0.0.0:110" : "0.0.0.0:143");
@@ -27,11 +27,15 @@ mail::v1::ProtocolSettings WithDefaults(const mail::v1::ProtocolSettings& in, Pr
     s.set_authenticated_connection_timeout_seconds(1800);
   }
   if (s.max_message_size() == 0) s.set_max_message_size(36ull << 20);
+  if (s.login_type() == mail::v1::LOGIN_TYPE_UNSPECIFIED) {
+    s.set_login_type(mail::v1::LOGIN_TYPE_SECURE_LOGIN);
+  }
+  if (!s.has_protocol_log_enabled()) s.set_protocol_log_enabled(false);
   return s;
 }
 
-common::Status Validate(const mail::v1::ProtocolSettings& s, Protocol protocol) {
-  bool pop = protocol == Protocol::kPop3;
+common::Status Validate(const mail::v1::ProtocolSettings& s, SettingsKind protocol) {
+  bool pop = protocol == SettingsKind::kPop3;
   uint32_t lo = pop ? 40 : 1024, hi = pop ? 1024 : 16384;
   if (s.max_command_size() < lo || s.max_command_size() > hi) {
     return common::InvalidArgumentError("MaxCommandSize must be between " + std::to_string(lo) +
@@ -52,4 +56,4 @@ common::Status Validate(const mail::v1::ProtocolSettings& s, Protocol protocol) 
   return common::Status::Ok();
 }
 
-}  // namespace cas
+}  // namespace common

@@ -8,15 +8,15 @@
 #include "common/status.h"
 #include "settings.pb.h"
 
-namespace cas {
+namespace common {
 
-enum class Protocol { kPop3, kImap4 };
+enum class SettingsKind { kPop3, kImap4 };
 
 // Fills every unset field with the Exchange 2013+ default for the protocol.
-mail::v1::ProtocolSettings WithDefaults(const mail::v1::ProtocolSettings& in, Protocol protocol);
+mail::v1::ProtocolSettings WithDefaults(const mail::v1::ProtocolSettings& in, SettingsKind protocol);
 // Range checks of Exchange (MaxCommandSize 40..1024 for POP3, 1024..16384 for IMAP4; timeouts
 // 30 s..1 h for pre-auth, 30 s..24 h after).
-common::Status Validate(const mail::v1::ProtocolSettings& s, Protocol protocol);
+common::Status Validate(const mail::v1::ProtocolSettings& s, SettingsKind protocol);
 
 class SettingsHolder {
  public:
@@ -37,4 +37,4 @@ class SettingsHolder {
   std::shared_ptr<const mail::v1::ProtocolSettings> current_;
 };
 
-}  // namespace cas
+}  // namespace common

@@ -1,0 +1,47 @@
+// Keeps this node's protocol settings in step with the store (Set-PopSettings and
+// Set-ImapSettings apply to the next connection, with no restart). Values the administrator
+// set win over the node's config file; bindings stay as the node was configured.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "common/protocol_settings.h"
+#include "settings.pb.h"
+
+namespace cas {
+
+// The node's settings: its config file's values overlaid with the explicit store values.
+mail::v1::ProtocolSettings MergeSettings(const mail::v1::ProtocolSettings& config,
+                                         const mail::v1::ProtocolSettings& store,
+                                         common::SettingsKind kind);
+
+class SettingsWatcher {
+ public:
+  SettingsWatcher(std::string store_endpoint, mail::v1::ProtocolSettings pop3_config,
+                  mail::v1::ProtocolSettings imap4_config, common::SettingsHolder* pop3,
+                  common::SettingsHolder* imap4);
+  ~SettingsWatcher();
+  void Start();
+  void Stop();
+  uint64_t version() const { return version_; }
+
+ private:
+  void Loop();
+  std::string endpoint_;
+  mail::v1::ProtocolSettings pop3_config_, imap4_config_;
+  common::SettingsHolder* pop3_;
+  common::SettingsHolder* imap4_;
+  std::atomic<uint64_t> version_{0};
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  grpc::ClientContext* ctx_ = nullptr;
+  std::thread thread_;
+};
+
+}  // namespace cas
