@@ -89,8 +89,10 @@ int RunAdminctl(const Options& options, std::ostream& out, std::ostream& err, Te
   std::shared_ptr<grpc::Channel> channel =
       grpc::CreateChannel(options.endpoint, grpc::InsecureChannelCredentials());
   std::unique_ptr<mail::v1::Directory::Stub> stub = mail::v1::Directory::NewStub(channel);
+  std::unique_ptr<mail::v1::Settings::Stub> settings = mail::v1::Settings::NewStub(channel);
   CmdletContext context;
   context.directory = stub.get();
+  context.settings = settings.get();
   context.endpoint = options.endpoint;
   context.token = options.token;
   context.server_name = LocalHostName();

@@ -18,6 +18,7 @@ CmdletRegistry DefaultRegistry() {
   CmdletRegistry registry;
   RegisterMailboxCmdlets(&registry);
   RegisterCasMailboxCmdlets(&registry);
+  RegisterProtocolSettingsCmdlets(&registry);
   RegisterFormatCmdlets(&registry);
   return registry;
 }

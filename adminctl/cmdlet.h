@@ -18,6 +18,7 @@
 #include "adminctl/format.h"
 #include "adminctl/parser/binder.h"
 #include "adminctl/parser/schema.h"
+#include "control.grpc.pb.h"
 #include "directory.grpc.pb.h"
 
 namespace adminctl {
@@ -51,6 +52,8 @@ class [[nodiscard]] CmdletStatus {
 
 struct CmdletContext {
   mail::v1::Directory::StubInterface* directory = nullptr;
+  // Get-/Set-PopSettings and Get-/Set-ImapSettings; served on the same admin endpoint.
+  mail::v1::Settings::StubInterface* settings = nullptr;
   // Shown in "Cannot connect to the mailbox store at <endpoint>".
   std::string endpoint;
   // Sent as "authorization: Bearer <token>" when not empty.
@@ -68,7 +71,9 @@ struct CmdletContext {
 
 struct CmdletOutput {
   std::vector<Record> records;  // Objects for the next pipeline element or the default view.
-  std::string text;             // Formatters only: the rendered text.
+  // Formatters: the rendered text. Other cmdlets: host messages ("What if: ..." lines),
+  // printed to the output as soon as the cmdlet returns.
+  std::string text;
 };
 
 using CmdletHandler =
@@ -100,6 +105,7 @@ class CmdletRegistry {
 void RegisterFormatCmdlets(CmdletRegistry* registry);
 void RegisterMailboxCmdlets(CmdletRegistry* registry);
 void RegisterCasMailboxCmdlets(CmdletRegistry* registry);
+void RegisterProtocolSettingsCmdlets(CmdletRegistry* registry);
 // Every cmdlet adminctl knows.
 CmdletRegistry DefaultRegistry();
 

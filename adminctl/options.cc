@@ -127,6 +127,20 @@ Cmdlets:
                  [-SmtpClientAuthenticationDisabled $true|$false|$null]
                  [-PopDownloadScope AllMail|FromNow]
                  [-PopRetrievalAction Keep|MarkRead|Archive|Delete] [-PopFolders Inbox,Junk]
+  Get-PopSettings [-Server <name>]      Get-ImapSettings [-Server <name>]
+                 (summary; add | Format-List for every property)
+  Set-PopSettings [-LoginType SecureLogin|PlainTextAuthentication|PlainTextLogin|3|2|1]
+                  [-UnencryptedOrTLSBindings a,b] [-SSLBindings a,b]
+                  [-X509CertificateName <fqdn>] [-InternalConnectionSettings h:995:SSL,..]
+                  [-ExternalConnectionSettings ..] [-Banner <text>] [-MaxConnections <n>]
+                  [-MaxConnectionFromSingleIP <n>] [-MaxConnectionsPerUser <n>]
+                  [-MaxCommandSize <n>] [-PreAuthenticatedConnectionTimeout hh:mm:ss]
+                  [-AuthenticatedConnectionTimeout [d.]hh:mm:ss]
+                  [-MessageRetrievalSortOrder Ascending|Descending]
+                  [-ProtocolLogEnabled $true|$false] [-LogFileLocation <dir>] [-WhatIf]
+  Set-ImapSettings  the same, without -MessageRetrievalSortOrder, plus [-MaxMessageSize 36MB]
+                 Settings are organisation-wide (-Server is accepted and ignored). A change
+                 applies to the next connection on every node: no service restart is needed.
   ... | Format-List [<property,wildcard,...>]     (alias fl)
   ... | Format-Table [<property,wildcard,...>]    (alias ft)
 
@@ -137,6 +151,8 @@ Examples:
   adminctl 'Get-Mailbox | Set-CASMailbox -PopEnabled $false'
   adminctl 'Get-CASMailbox alice | Format-List Pop*'
   adminctl Remove-Mailbox alice '-Confirm:$false'
+  adminctl 'Get-ImapSettings | Format-List'
+  adminctl Set-PopSettings -LoginType SecureLogin -MaxConnectionsPerUser 20
 )";
 }
 

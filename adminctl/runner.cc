@@ -143,6 +143,8 @@ bool Runner::RunPipeline(const parser::Pipeline& pipeline) {
     if (piped == nullptr || element.args.Has(piped->name)) {
       // First element, or the piped parameter was given on the command line: run once.
       CmdletStatus status = cmdlet.handler(element.args, objects, context_, &output);
+      out_ << output.text;
+      output.text.clear();
       if (!status.ok()) {
         PrintError(cmdlet.schema.name, status.message(), element.offset);
         return false;
@@ -165,6 +167,8 @@ bool Runner::RunPipeline(const parser::Pipeline& pipeline) {
         v.text = *value;
         args.Set(piped->name, std::move(v));
         CmdletStatus status = cmdlet.handler(args, {object}, context_, &output);
+        out_ << output.text;
+        output.text.clear();
         if (!status.ok()) {
           PrintError(cmdlet.schema.name, status.message(), element.offset);
           ok = false;

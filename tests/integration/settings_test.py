@@ -1,0 +1,131 @@
+"""Set-PopSettings / Set-ImapSettings apply live: the next connection on casd follows them,
+with no restart, and sessions already open keep working."""
+import argparse
+import imaplib
+import poplib
+import ssl
+import sys
+import time
+import unittest
+
+from harness import CasdProcess, StoreProcess, free_port, run
+
+ARGS = None
+PASSWORD = "S3cret!pass"
+
+
+def tls_context():
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+class SettingsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.store = StoreProcess(ARGS.store, port=free_port()).start()
+        cls.casd = CasdProcess(ARGS.casd, cls.store).start()
+        rc, _, err = cls.admin_run("New-Mailbox", "-Name", "setuser", "-PrimarySmtpAddress",
+                                   "setuser@example.test", "-Password", PASSWORD)
+        assert rc == 0, err
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.casd.cleanup()
+        cls.store.cleanup()
+
+    @classmethod
+    def admin_run(cls, *words):
+        return run([ARGS.adminctl, "--endpoint", "unix:" + cls.store.admin_socket, *words])
+
+    def admin(self, *words):
+        rc, out, err = self.admin_run(*words)
+        self.assertEqual(rc, 0, err)
+        return out + err
+
+    def pop_plain_login(self):
+        p = poplib.POP3("127.0.0.1", self.casd.port("pop3", "plain"), timeout=30)
+        try:
+            p.user("setuser")
+            return p, p.pass_(PASSWORD)
+        except poplib.error_proto as e:
+            return p, e.args[0]
+
+    def wait_for(self, check, seconds=5.0):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            if check():
+                return True
+            time.sleep(0.1)
+        return False
+
+    def test_pop3_login_type_changes_live(self):
+        p, reply = self.pop_plain_login()
+        self.assertEqual(reply, b"-ERR [AUTH] TLS required: use STLS or port 995.")
+        p.quit()
+        out = self.admin("Set-PopSettings", "-LoginType", "PlainTextLogin")
+        self.assertIn("clear text", out)  # The warning.
+
+        def plain_works():
+            p, reply = self.pop_plain_login()
+            ok = reply.startswith(b"+OK")
+            if ok:
+                self.open_session = p
+            else:
+                p.quit()
+            return ok
+        self.assertTrue(self.wait_for(plain_works), "PlainTextLogin did not apply")
+        self.assertIn("LoginType", self.admin("Get-PopSettings", "|", "Format-List"))
+        self.assertRegex(self.admin("Get-PopSettings", "|", "Format-List", "LoginType"),
+                         r"LoginType\s*: PlainTextLogin")
+
+        self.admin("Set-PopSettings", "-LoginType", "SecureLogin")
+
+        def plain_refused():
+            p, reply = self.pop_plain_login()
+            p.quit()
+            return reply == b"-ERR [AUTH] TLS required: use STLS or port 995."
+        self.assertTrue(self.wait_for(plain_refused), "SecureLogin did not apply")
+        # The session opened under PlainTextLogin keeps working.
+        self.assertEqual(self.open_session.stat(), (0, 0))
+        self.open_session.quit()
+
+    def test_imap_login_type_and_persistence(self):
+        self.admin("Set-ImapSettings", "-LoginType", "PlainTextAuthentication")
+
+        def scram_only():
+            m = imaplib.IMAP4("127.0.0.1", self.casd.port("imap4", "plain"), timeout=30)
+            caps = m.capabilities
+            m.logout()
+            return "LOGINDISABLED" in caps and "AUTH=SCRAM-SHA-256" in caps
+        self.assertTrue(self.wait_for(scram_only))
+        # Settings survive a restart of the store and of casd.
+        self.store.stop()
+        self.store.start()
+        self.casd.stop()
+        self.casd.start()
+        self.assertTrue(self.wait_for(scram_only))
+        self.admin("Set-ImapSettings", "-LoginType", "SecureLogin")
+
+        def secure():
+            m = imaplib.IMAP4("127.0.0.1", self.casd.port("imap4", "plain"), timeout=30)
+            caps = m.capabilities
+            m.logout()
+            return "LOGINDISABLED" in caps and not any(c.startswith("AUTH=") for c in caps)
+        self.assertTrue(self.wait_for(secure))
+
+    def test_invalid_values_change_nothing(self):
+        rc, _, err = self.admin_run("Set-ImapSettings", "-MaxCommandSize", "5")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("MaxCommandSize", err)
+        self.assertRegex(self.admin("Get-ImapSettings", "|", "Format-List", "MaxCommandSize"),
+                         r"MaxCommandSize\s*: 10240")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    for name in ("store", "casd", "adminctl", "store_tool"):
+        parser.add_argument("--" + name.replace("_", "-"), dest=name, required=True)
+    ARGS, rest = parser.parse_known_args()
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
