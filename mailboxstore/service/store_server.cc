@@ -23,6 +23,11 @@ void Configure(grpc::ServerBuilder* b) {
   quota.SetMaxThreads(1024);
   b->SetResourceQuota(quota);
   b->AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // Appends block in the group committer; with gRPC's default of 1-2 polling threads the sync
+  // server made a new thread for about every other append (measured by tests/bench: +50% at
+  // 64 clients with a standing pool of pollers).
+  b->SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 64);
+  b->SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 128);
   b->AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
 }
 

@@ -308,13 +308,19 @@ struct RawResults {
   double rate[std::size(kConcurrency)] = {};
 };
 
+// Runs every concurrency level, or with `recheck` only the highest one again (to see whether
+// the disk or the machine changed while the store was measured).
 common::StatusOr<RawResults> RunRawRocksDb(const BenchFlags& flags, const std::string& path,
-                                           Report* report) {
-  std::printf(
-      "\n== 1. Raw RocksDB: synced WriteBatch (10 KB random value + %zu-byte index "
-      "entry), one db->Write per thread ==\n",
-      kIndexBytes);
-  std::printf("   directory: %s\n", path.c_str());
+                                           bool recheck, Report* report) {
+  if (recheck) {
+    std::printf("\n== 1b. Raw RocksDB again, highest concurrency (drift check) ==\n");
+  } else {
+    std::printf(
+        "\n== 1. Raw RocksDB: synced WriteBatch (10 KB random value + %zu-byte index "
+        "entry), one db->Write per thread ==\n",
+        kIndexBytes);
+  }
+  std::printf("   directory: %s, load average %.2f\n", path.c_str(), LoadAverage());
   rocksdb::Options options;
   options.create_if_missing = true;
   options.max_background_jobs = 2;  // As the store.
@@ -327,9 +333,10 @@ common::StatusOr<RawResults> RunRawRocksDb(const BenchFlags& flags, const std::s
   std::printf("   %8s %11s %9s %9s %9s %13s %6s\n", "threads", "writes/s", "MB/s", "p50 ms",
               "p99 ms", "writes/fsync", "CPU");
   RawResults out;
-  int level = 0;
-  for (int threads : kConcurrency) {
+  for (size_t level = recheck ? std::size(kConcurrency) - 1 : 0; level < std::size(kConcurrency);
+       ++level) {
     if (Interrupted()) break;
+    int threads = kConcurrency[level];
     std::vector<Rng> rngs;
     for (int t = 0; t < threads; ++t) rngs.emplace_back(0x5eed0000ull + level * 1000 + t);
     std::vector<std::string> values(threads);
@@ -337,9 +344,9 @@ common::StatusOr<RawResults> RunRawRocksDb(const BenchFlags& flags, const std::s
     RunResult r = RunTimed(threads, flags.seconds, [&](int t, uint64_t seq, std::string* error) {
       char key[48];
       char index_key[48];
-      std::snprintf(key, sizeof(key), "msg/%d/%03d/%012llu", level, t,
+      std::snprintf(key, sizeof(key), "msg/%zu/%03d/%012llu", level, t,
                     static_cast<unsigned long long>(seq));
-      std::snprintf(index_key, sizeof(index_key), "idx/%d/%03d/%012llu", level, t,
+      std::snprintf(index_key, sizeof(index_key), "idx/%zu/%03d/%012llu", level, t,
                     static_cast<unsigned long long>(seq));
       rngs[t].Fill(&values[t], kMessageBytes);
       std::string index(kIndexBytes, '\0');
@@ -360,14 +367,15 @@ common::StatusOr<RawResults> RunRawRocksDb(const BenchFlags& flags, const std::s
     std::printf("   %8d %11.0f %9.1f %9.2f %9.2f %13.1f %6.2f\n", threads, r.Rate(), mbps, r.p50_ms,
                 r.p99_ms, per_sync, r.cpu_cores);
     PrintErrors(r);
-    std::string prefix = "raw_rocksdb_t" + std::to_string(threads) + "_";
+    std::string prefix = std::string(recheck ? "raw_rocksdb_recheck_t" : "raw_rocksdb_t") +
+                         std::to_string(threads) + "_";
     report->Add(prefix + "writes_per_s", r.Rate(), "writes/s");
     report->Add(prefix + "mb_per_s", mbps, "MB/s");
     report->Add(prefix + "p50_ms", r.p50_ms, "ms");
     report->Add(prefix + "p99_ms", r.p99_ms, "ms");
     report->Add(prefix + "writes_per_fsync", per_sync, "writes/fsync");
     report->Add(prefix + "cpu_cores", r.cpu_cores, "cores");
-    out.rate[level++] = r.Rate();
+    out.rate[level] = r.Rate();
   }
   s = db->Close();
   if (!s.ok()) return common::UnavailableError("cannot close RocksDB: " + s.ToString());
@@ -463,7 +471,8 @@ common::Status RunStoreAppends(const BenchFlags& flags, const std::string& dir,
   std::printf(
       "\n== 2. The store over gRPC: synced MessageStore.Append of unique 10 KB "
       "RFC 5322 messages ==\n");
-  std::printf("   directory: %s (in-process StoreServer, sync_writes=true)\n", dir.c_str());
+  std::printf("   directory: %s (in-process StoreServer, sync_writes=true), load average %.2f\n",
+              dir.c_str(), LoadAverage());
   MAIL_ASSIGN_OR_RETURN(RunningStore rs, StartStore(dir, /*sync_writes=*/true));
   constexpr int kMaxClients = kConcurrency[std::size(kConcurrency) - 1];
   MAIL_ASSIGN_OR_RETURN(std::vector<uint64_t> shared_box, CreateMailboxes(rs.admin, "shared", 1));
@@ -641,7 +650,7 @@ common::Status RunListing(const BenchFlags& flags, const std::string& dir, Repor
       "\n== 3. Listing a %d-message folder (Fetch of UID + flags, one streamed RPC) "
       "==\n",
       n);
-  std::printf("   directory: %s\n", dir.c_str());
+  std::printf("   directory: %s, load average %.2f\n", dir.c_str(), LoadAverage());
   uint64_t box = 0;
   {
     // Fill through the engine from several threads with an unsynced store: listing only
@@ -833,7 +842,7 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "store_bench: %s: %s\n", phase, s.ToString().c_str());
     rc = 1;
   };
-  auto raw = RunRawRocksDb(flags, (*dir)->Sub("raw"), &report);
+  auto raw = RunRawRocksDb(flags, (*dir)->Sub("raw"), /*recheck=*/false, &report);
   (*dir)->RemoveSub("raw");
   std::fflush(stdout);
   if (!raw.ok()) {
@@ -843,6 +852,12 @@ int Main(int argc, char** argv) {
     (*dir)->RemoveSub("store");
     std::fflush(stdout);
     if (!s.ok()) fail("store appends", s);
+  }
+  if (rc == 0 && !Interrupted()) {
+    auto again = RunRawRocksDb(flags, (*dir)->Sub("raw2"), /*recheck=*/true, &report);
+    (*dir)->RemoveSub("raw2");
+    std::fflush(stdout);
+    if (!again.ok()) fail("raw RocksDB re-check", again.status());
   }
   if (rc == 0 && !Interrupted()) {
     common::Status s = RunListing(flags, (*dir)->Sub("listing"), &report);
