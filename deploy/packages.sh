@@ -8,7 +8,7 @@ BUILD_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libgmime-3.0-dev libssl-dev libboost-dev libboost-system-dev
 )
-TEST_PACKAGES=(libgtest-dev libgmock-dev python3 curl openssl procps)
+TEST_PACKAGES=(libgtest-dev libgmock-dev python3 curl openssl procps fetchmail)
 
 wanted=("${BUILD_PACKAGES[@]}")
 if [[ "${1:-build}" == "test" ]]; then

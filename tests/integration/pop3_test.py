@@ -321,7 +321,8 @@ class Pop3Test(unittest.TestCase):
                     % (self.casd.port("pop3", "tls"), self.user, PASSWORD, out_file))
         os.chmod(rc_file, 0o600)
         id_file = os.path.join(self.files, "fetchids-" + self.user)
-        cmd = ["fetchmail", "-f", rc_file, "--idfile", id_file, "--nodetach", "--silent"]
+        cmd = ["fetchmail", "-f", rc_file, "--idfile", id_file, "--nodetach", "--silent",
+               "--pidfile", os.path.join(self.files, "fetchmail-%s.pid" % self.user)]
         env = dict(os.environ, HOME=self.files, FETCHMAILHOME=self.files)
         rc, out, err = run(cmd, env=env)
         self.assertEqual(rc, 0, out + err)
