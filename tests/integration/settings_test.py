@@ -115,6 +115,35 @@ class SettingsTest(unittest.TestCase):
             return "LOGINDISABLED" in caps and not any(c.startswith("AUTH=") for c in caps)
         self.assertTrue(self.wait_for(secure))
 
+    def test_pop3_sort_order(self):
+        import os
+        import tempfile
+        files = tempfile.mkdtemp(prefix="sortorder.")
+        paths = []
+        for i in range(3):
+            path = os.path.join(files, "m%d.eml" % i)
+            with open(path, "w") as f:
+                f.write("Subject: number %d\r\n\r\nbody\r\n" % i)
+            paths.append(path)
+            rc, _, err = run([ARGS.store_tool, "--endpoint", "unix:" + self.store.admin_socket,
+                              "append", "setuser", "INBOX", path])
+            self.assertEqual(rc, 0, err)
+            time.sleep(1.1)  # Arrival times one second apart.
+
+        def first_subject():
+            p = poplib.POP3_SSL("127.0.0.1", self.casd.port("pop3", "tls"),
+                                context=tls_context())
+            p.user("setuser")
+            p.pass_(PASSWORD)
+            _, lines, _ = p.top(1, 0)
+            p.quit()
+            return [l for l in lines if l.startswith(b"Subject:")][0]
+        self.assertEqual(first_subject(), b"Subject: number 0")
+        self.admin("Set-PopSettings", "-MessageRetrievalSortOrder", "Descending")
+        self.assertTrue(self.wait_for(lambda: first_subject() == b"Subject: number 2"))
+        self.admin("Set-PopSettings", "-MessageRetrievalSortOrder", "Ascending")
+        self.assertTrue(self.wait_for(lambda: first_subject() == b"Subject: number 0"))
+
     def test_invalid_values_change_nothing(self):
         rc, _, err = self.admin_run("Set-ImapSettings", "-MaxCommandSize", "5")
         self.assertNotEqual(rc, 0)
