@@ -219,14 +219,7 @@ CmdletStatus SetCasMailbox(const BoundCommand& args, const std::vector<Record>&,
   }
 
   if (!any) return WarnNothingModified(context, identity);
-  mail::v1::UpdateMailboxRequest request;
-  request.set_identity(identity);
-  *request.mutable_update() = std::move(update);
-  mail::v1::GetMailboxResponse response;
-  auto client = NewClientContext(context);
-  grpc::Status status = context.directory->UpdateMailbox(client.get(), request, &response);
-  if (!status.ok()) return StatusFromGrpc(status, identity, context);
-  return CmdletStatus::Ok();
+  return SendMailboxUpdate(context, identity, std::move(update));
 }
 
 }  // namespace

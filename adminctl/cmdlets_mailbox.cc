@@ -270,15 +270,7 @@ CmdletStatus SetMailbox(const BoundCommand& args, const std::vector<Record>&,
     grpc::Status status = context.directory->SetPassword(client.get(), request, &response);
     if (!status.ok()) return StatusFromGrpc(status, identity, context);
   }
-  if (any) {
-    mail::v1::UpdateMailboxRequest request;
-    request.set_identity(identity);
-    *request.mutable_update() = std::move(update);
-    mail::v1::GetMailboxResponse response;
-    auto client = NewClientContext(context);
-    grpc::Status status = context.directory->UpdateMailbox(client.get(), request, &response);
-    if (!status.ok()) return StatusFromGrpc(status, identity, context);
-  }
+  if (any) return SendMailboxUpdate(context, identity, std::move(update));
   return CmdletStatus::Ok();
 }
 

@@ -109,4 +109,16 @@ CmdletStatus WarnNothingModified(CmdletContext& context, const std::string& iden
   return CmdletStatus::Ok();
 }
 
+CmdletStatus SendMailboxUpdate(CmdletContext& context, const std::string& identity,
+                               mail::v1::MailboxUpdate update) {
+  mail::v1::UpdateMailboxRequest request;
+  request.set_identity(identity);
+  *request.mutable_update() = std::move(update);
+  mail::v1::GetMailboxResponse response;
+  auto client = NewClientContext(context);
+  grpc::Status status = context.directory->UpdateMailbox(client.get(), request, &response);
+  if (!status.ok()) return StatusFromGrpc(status, identity, context);
+  return CmdletStatus::Ok();
+}
+
 }  // namespace adminctl

@@ -29,4 +29,8 @@ CmdletStatus GetMailboxByIdentity(CmdletContext& context, const std::string& ide
 // PowerShell's "no settings ... have been modified" warning is printed.
 CmdletStatus WarnNothingModified(CmdletContext& context, const std::string& identity);
 
+// Sends one Directory.UpdateMailbox for `identity` (Set-Mailbox, Set-CASMailbox).
+CmdletStatus SendMailboxUpdate(CmdletContext& context, const std::string& identity,
+                               mail::v1::MailboxUpdate update);
+
 }  // namespace adminctl
