@@ -144,6 +144,32 @@ class SettingsTest(unittest.TestCase):
         self.admin("Set-PopSettings", "-MessageRetrievalSortOrder", "Ascending")
         self.assertTrue(self.wait_for(lambda: first_subject() == b"Subject: number 0"))
 
+    def test_max_connections_per_user(self):
+        self.admin("Set-ImapSettings", "-MaxConnectionsPerUser", "2")
+
+        def login():
+            m = imaplib.IMAP4_SSL("127.0.0.1", self.casd.port("imap4", "tls"),
+                                  ssl_context=tls_context(), timeout=30)
+            try:
+                m.login("setuser", PASSWORD)
+                return m, None
+            except imaplib.IMAP4.error as e:
+                return m, str(e)
+
+        def third_refused():
+            a, _ = login()
+            b, _ = login()
+            c, err = login()
+            for m in (a, b, c):
+                try:
+                    m.logout()
+                except Exception:
+                    pass
+            return err is not None and "[LIMIT]" in err
+        self.assertTrue(self.wait_for(third_refused))
+        self.admin("Set-ImapSettings", "-MaxConnectionsPerUser", "16")
+        self.assertTrue(self.wait_for(lambda: not third_refused()))
+
     def test_invalid_values_change_nothing(self):
         rc, _, err = self.admin_run("Set-ImapSettings", "-MaxCommandSize", "5")
         self.assertNotEqual(rc, 0)
