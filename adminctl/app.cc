@@ -48,6 +48,19 @@ std::string LocalHostName() {
   return host.empty() ? "localhost" : host;
 }
 
+Connection::Connection(const Options& options, Terminal& terminal, std::ostream& warnings)
+    : channel_(grpc::CreateChannel(options.endpoint, grpc::InsecureChannelCredentials())),
+      directory_(mail::v1::Directory::NewStub(channel_)),
+      settings_(mail::v1::Settings::NewStub(channel_)) {
+  context_.directory = directory_.get();
+  context_.settings = settings_.get();
+  context_.endpoint = options.endpoint;
+  context_.token = options.token;
+  context_.server_name = LocalHostName();
+  context_.terminal = &terminal;
+  context_.warnings = &warnings;
+}
+
 bool RunScript(Runner& runner, std::string_view script, std::ostream& err) {
   const parser::LexerLimits per_line;
   size_t line_number = 1;
@@ -86,18 +99,8 @@ int RunAdminctl(const Options& options, std::ostream& out, std::ostream& err, Te
     return kExitError;
   }
 
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel(options.endpoint, grpc::InsecureChannelCredentials());
-  std::unique_ptr<mail::v1::Directory::Stub> stub = mail::v1::Directory::NewStub(channel);
-  std::unique_ptr<mail::v1::Settings::Stub> settings = mail::v1::Settings::NewStub(channel);
-  CmdletContext context;
-  context.directory = stub.get();
-  context.settings = settings.get();
-  context.endpoint = options.endpoint;
-  context.token = options.token;
-  context.server_name = LocalHostName();
-  context.terminal = &terminal;
-  context.warnings = &err;
+  Connection connection(options, terminal, err);
+  CmdletContext& context = connection.context();
   const CmdletRegistry registry = DefaultRegistry();
 
   if (options.mode == Options::Mode::kLine) {

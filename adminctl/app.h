@@ -3,7 +3,10 @@
 // 0 success, 1 a cmdlet or parse error, 2 a usage error.
 #pragma once
 
+#include <grpcpp/channel.h>
+
 #include <cstddef>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -23,6 +26,23 @@ inline constexpr int kExitUsage = 2;
 inline constexpr size_t kMaxScriptBytes = 4 * 1024 * 1024;
 
 int RunAdminctl(const Options& options, std::ostream& out, std::ostream& err, Terminal& terminal);
+
+// The channel to options.endpoint, its stubs, and a CmdletContext that uses them (token,
+// server name, `terminal`, warnings to `warnings`). The channel connects on first use.
+class Connection {
+ public:
+  Connection(const Options& options, Terminal& terminal, std::ostream& warnings);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  CmdletContext& context() { return context_; }
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<mail::v1::Directory::Stub> directory_;
+  std::unique_ptr<mail::v1::Settings::Stub> settings_;
+  CmdletContext context_;
+};
 
 // Runs a whole script: every physical line must fit the per-line limit; statements run in
 // order and the first error stops the script.

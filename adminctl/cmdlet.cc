@@ -20,6 +20,7 @@ CmdletRegistry DefaultRegistry() {
   RegisterCasMailboxCmdlets(&registry);
   RegisterProtocolSettingsCmdlets(&registry);
   RegisterFormatCmdlets(&registry);
+  RegisterHelpCmdlets(&registry);
   return registry;
 }
 

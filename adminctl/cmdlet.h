@@ -50,6 +50,8 @@ class [[nodiscard]] CmdletStatus {
   std::optional<std::string> message_;
 };
 
+class CmdletRegistry;
+
 struct CmdletContext {
   mail::v1::Directory::StubInterface* directory = nullptr;
   // Get-/Set-PopSettings and Get-/Set-ImapSettings; served on the same admin endpoint.
@@ -67,6 +69,8 @@ struct CmdletContext {
   std::ostream* warnings = nullptr;
   // Set by the runner for a formatter: the default view of the objects piped into it.
   const View* input_view = nullptr;
+  // Every cmdlet, for Get-Command and Get-Help. Set by the runner when not set.
+  const CmdletRegistry* registry = nullptr;
 };
 
 struct CmdletOutput {
@@ -106,6 +110,8 @@ void RegisterFormatCmdlets(CmdletRegistry* registry);
 void RegisterMailboxCmdlets(CmdletRegistry* registry);
 void RegisterCasMailboxCmdlets(CmdletRegistry* registry);
 void RegisterProtocolSettingsCmdlets(CmdletRegistry* registry);
+// Get-Command and Get-Help (cmdlets_help.cc).
+void RegisterHelpCmdlets(CmdletRegistry* registry);
 // Every cmdlet adminctl knows.
 CmdletRegistry DefaultRegistry();
 

@@ -439,6 +439,9 @@ parser::CommandSchema SetSchema(const Protocol& p) {
     switch (s.kind) {
       case Kind::kLoginType:
         spec.type_name = std::string(kLoginOptionsType);
+        // Offered by Tab completion and listed by Get-Help; Apply() checks the value, since
+        // Exchange's numbers 1/2/3 are accepted too.
+        for (const LoginTypeName& l : kLoginTypes) spec.enum_values.emplace_back(l.name);
         break;
       case Kind::kTimeSpan:
         spec.type_name = std::string(kTimeSpanType);

@@ -1,4 +1,5 @@
-// adminctl: the admin shell, one-shot mode. See options.h for the command line.
+// adminctl: the admin shell. One-shot lines and scripts (see options.h for the command line),
+// or, with no cmdlet line on a terminal, the interactive shell (shell.h).
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -6,6 +7,7 @@
 
 #include "adminctl/app.h"
 #include "adminctl/options.h"
+#include "adminctl/shell.h"
 #include "adminctl/terminal.h"
 
 int main(int argc, char** argv) {
@@ -18,5 +20,8 @@ int main(int argc, char** argv) {
     return adminctl::kExitUsage;
   }
   adminctl::StdioTerminal terminal;
+  if (options.mode == adminctl::Options::Mode::kUsage && terminal.IsInteractive()) {
+    return adminctl::RunShell(options, std::cout, std::cerr, terminal);
+  }
   return adminctl::RunAdminctl(options, std::cout, std::cerr, terminal);
 }

@@ -101,8 +101,12 @@ std::string UsageText() {
   return R"(Usage: adminctl [--endpoint ENDPOINT] [--token TOKEN] <cmdlet line...>
        adminctl [--endpoint ENDPOINT] [--token TOKEN] -c "<cmdlet line>"
        adminctl [--endpoint ENDPOINT] [--token TOKEN] --file script.ps1
+       adminctl [--endpoint ENDPOINT] [--token TOKEN]      (interactive shell)
 
-Runs PowerShell-style cmdlets against the mailbox store's admin endpoint.
+Runs PowerShell-style cmdlets against the mailbox store's admin endpoint. Without a cmdlet
+line on a terminal, starts an interactive shell: Tab completes cmdlets, parameters and
+values, Up recalls earlier lines (kept in ~/.adminctl_history, never those with a
+password), exit or Ctrl-D leaves.
 
 Options:
   --endpoint E   unix:/path or host:port (default: $MAIL_ADMIN_ENDPOINT, else
@@ -143,6 +147,8 @@ Cmdlets:
                  applies to the next connection on every node: no service restart is needed.
   ... | Format-List [<property,wildcard,...>]     (alias fl)
   ... | Format-Table [<property,wildcard,...>]    (alias ft)
+  Get-Command [[-Name] <name|wildcard>] [-Verb ..] [-Noun ..]   (alias gcm)
+  Get-Help [[-Name] <cmdlet>] [-Detailed] [-Parameter <name>]    (alias help)
 
 Examples:
   adminctl New-Mailbox -Name alice -PrimarySmtpAddress alice@example.test -Password 'S3cret!'
@@ -153,6 +159,7 @@ Examples:
   adminctl Remove-Mailbox alice '-Confirm:$false'
   adminctl 'Get-ImapSettings | Format-List'
   adminctl Set-PopSettings -LoginType SecureLogin -MaxConnectionsPerUser 20
+  adminctl Get-Help Set-PopSettings -Parameter LoginType
 )";
 }
 

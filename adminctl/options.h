@@ -2,6 +2,7 @@
 //   adminctl [--endpoint E] [--token T] <cmdlet words...>
 //   adminctl [--endpoint E] [--token T] -c "<line>"
 //   adminctl [--endpoint E] [--token T] --file script.ps1
+//   adminctl [--endpoint E] [--token T]          (on a terminal: the interactive shell)
 #pragma once
 
 #include <functional>
@@ -14,6 +15,7 @@ namespace adminctl {
 inline constexpr char kDefaultEndpoint[] = "unix:/run/casmail/admin.sock";
 
 struct Options {
+  // kUsage: no cmdlet line; the program starts the shell when stdin is a terminal.
   enum class Mode { kUsage, kHelp, kVersion, kLine, kFile };
   Mode mode = Mode::kUsage;
   // "unix:/path" or "host:port". Default: $MAIL_ADMIN_ENDPOINT, else kDefaultEndpoint.

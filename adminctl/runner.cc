@@ -35,6 +35,7 @@ Runner::Runner(const CmdletRegistry& registry, CmdletContext& context, std::ostr
                std::ostream& err, parser::ParserLimits limits)
     : registry_(registry), context_(context), out_(out), err_(err), limits_(limits) {
   if (context_.warnings == nullptr) context_.warnings = &err_;
+  if (context_.registry == nullptr) context_.registry = &registry_;
 }
 
 void Runner::PrintError(std::string_view cmdlet, std::string_view message, size_t offset) {
@@ -82,8 +83,8 @@ bool Runner::RunPipeline(const parser::Pipeline& pipeline) {
     if (cmdlet == nullptr) {
       PrintError(command.name,
                  "The term '" + command.name +
-                     "' is not recognized as a name of a cmdlet. Run adminctl --help for the "
-                     "list of cmdlets.",
+                     "' is not recognized as a name of a cmdlet. Run Get-Command for the list "
+                     "of cmdlets.",
                  command.name_offset);
       return false;
     }

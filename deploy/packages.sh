@@ -6,9 +6,10 @@ set -euo pipefail
 BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  librocksdb-dev libgmime-3.0-dev libssl-dev libboost-dev libboost-system-dev
+  librocksdb-dev libgmime-3.0-dev libssl-dev libboost-dev libboost-system-dev libedit-dev
 )
-TEST_PACKAGES=(libgtest-dev libgmock-dev python3 curl openssl procps fetchmail)
+TEST_PACKAGES=(libgtest-dev libgmock-dev python3 curl openssl procps fetchmail
+  python3-aiosmtpd swaks tmux)
 
 wanted=("${BUILD_PACKAGES[@]}")
 if [[ "${1:-build}" == "test" ]]; then

@@ -25,7 +25,9 @@ struct ParameterSpec {
   bool mandatory = false;
   int position = -1;  // -1: named only. Otherwise the positional slot (0, 1, ...).
   std::vector<std::string> aliases = {};
-  std::vector<std::string> enum_values = {};  // kEnum: canonical names, index = numeric value.
+  // kEnum: canonical names, index = numeric value. Other types: the documented values, which
+  // Tab completion offers and Get-Help lists; the binder does not check them.
+  std::vector<std::string> enum_values = {};
   bool allow_unlimited = false;               // kInt: accept "Unlimited".
   // Taken from the "Identity"-like property of each object piped into the cmdlet.
   bool from_pipeline = false;

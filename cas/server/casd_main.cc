@@ -13,7 +13,7 @@
 #include "cas/imap/session/imap_server.h"
 #include "cas/pop3/session/pop3_server.h"
 #include "cas/server/change_router.h"
-#include "cas/server/listener.h"
+#include "common/listener.h"
 #include "cas/server/settings_watcher.h"
 #include "common/protocol_settings.h"
 #include "common/config.h"
@@ -137,15 +137,15 @@ int main(int argc, char** argv) {
   asio::io_context io;
   auto work = asio::make_work_guard(io);
   std::atomic<uint64_t> sessions{0};
-  auto limits = cas::ConnectionLimits::Create();
+  auto limits = common::ConnectionLimits::Create();
 
   common::SettingsHolder pop3_holder(pop3_settings);
-  cas::ProtocolLog pop3_log(cfg.protocol_log_dir(), "pop3");
+  common::ProtocolLog pop3_log(cfg.protocol_log_dir(), "pop3");
   cas::pop3::MaildropLocks locks;
   cas::pop3::Pop3Services pop3{&pop3_holder, &store, &store, limits, &locks, &pop3_log, &sessions};
 
   common::SettingsHolder imap_holder(imap_settings);
-  cas::ProtocolLog imap_log(cfg.protocol_log_dir(), "imap4");
+  common::ProtocolLog imap_log(cfg.protocol_log_dir(), "imap4");
   cas::imap::ImapServices imap{&imap_holder, &store, &store, &router, limits, &imap_log,
                                &sessions};
 
@@ -154,11 +154,11 @@ int main(int argc, char** argv) {
                                         &pop3_holder, &imap_holder);
   settings_watcher.Start();
 
-  std::vector<std::shared_ptr<cas::Listener>> listeners;
+  std::vector<std::shared_ptr<common::Listener>> listeners;
   std::vector<std::string> port_lines;
   auto open = [&](const std::string& proto, const std::string& binding, bool implicit_tls,
-                  cas::SessionStarter start) {
-    auto l = std::make_shared<cas::Listener>(io, binding, *tls, std::move(start));
+                  common::SessionStarter start) {
+    auto l = std::make_shared<common::Listener>(io, binding, *tls, std::move(start));
     common::Status s = l->Open();
     if (!s.ok()) {
       MAIL_LOG(kWarning, "casd") << s.message();

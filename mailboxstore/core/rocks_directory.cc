@@ -114,14 +114,19 @@ common::ScramCredentials FromProto(const mail::v1::ScramVerifier& v) {
   return c;
 }
 
-bool ProtocolAllowed(const mail::v1::Mailbox& mb, mail::v1::Protocol protocol) {
+bool ProtocolAllowed(const mail::v1::Mailbox& mb, mail::v1::Protocol protocol,
+                     bool smtp_auth_disabled_by_default) {
   switch (protocol) {
     case mail::v1::PROTOCOL_POP3:
       return mb.pop_enabled();
     case mail::v1::PROTOCOL_IMAP4:
       return mb.imap_enabled();
     case mail::v1::PROTOCOL_SMTP:
-      // Unset follows the organisation default, which allows SMTP AUTH.
+      // Unset follows the organisation default (Set-TransportConfig
+      // -SmtpClientAuthenticationDisabled; off unless set).
+      if (mb.smtp_client_authentication_disabled() == mail::v1::TRISTATE_UNSET) {
+        return !smtp_auth_disabled_by_default;
+      }
       return mb.smtp_client_authentication_disabled() != mail::v1::TRISTATE_TRUE;
     default:
       return true;
@@ -574,7 +579,7 @@ StatusOr<mail::v1::AuthenticateResponse> RocksMailboxStore::AuthenticatePlain(
   MAIL_ASSIGN_OR_RETURN(mail::v1::Mailbox mb, ReadMailbox(*id));
   if (mb.account_disabled()) {
     resp.set_result(mail::v1::AUTH_RESULT_ACCOUNT_DISABLED);
-  } else if (!ProtocolAllowed(mb, req.protocol())) {
+  } else if (!ProtocolAllowed(mb, req.protocol(), SmtpAuthDisabledByDefault())) {
     resp.set_result(mail::v1::AUTH_RESULT_PROTOCOL_DISABLED);
   } else {
     resp.set_result(mail::v1::AUTH_RESULT_OK);
@@ -612,7 +617,7 @@ StatusOr<mail::v1::AuthenticateResponse> RocksMailboxStore::CompleteLogin(
   MAIL_ASSIGN_OR_RETURN(mail::v1::Mailbox mb, ReadMailbox(*id));
   if (mb.account_disabled()) {
     resp.set_result(mail::v1::AUTH_RESULT_ACCOUNT_DISABLED);
-  } else if (!ProtocolAllowed(mb, req.protocol())) {
+  } else if (!ProtocolAllowed(mb, req.protocol(), SmtpAuthDisabledByDefault())) {
     resp.set_result(mail::v1::AUTH_RESULT_PROTOCOL_DISABLED);
   } else {
     resp.set_result(mail::v1::AUTH_RESULT_OK);

@@ -127,6 +127,12 @@ class RocksMailboxStore {
       const mail::v1::UpdateProtocolSettingsRequest& req);
   // Waits up to `timeout_ms` for a version newer than `seen`; returns the explicit settings.
   mail::v1::ServerSettings WaitForSettings(uint64_t seen, int timeout_ms);
+  // New-/Set-/Remove-ReceiveConnector.
+  common::StatusOr<mail::v1::ServerSettings> UpdateReceiveConnector(
+      const mail::v1::UpdateReceiveConnectorRequest& req);
+  // Set-SendConnector -SmartHosts, Set-TransportService -MessageExpirationTimeout.
+  common::StatusOr<mail::v1::ServerSettings> UpdateTransportSettings(
+      const mail::v1::UpdateTransportSettingsRequest& req);
 
   // Number of stored bodies (distinct SHA-256), for tests of deduplication and freeing.
   common::StatusOr<uint64_t> CountStoredBodies();
@@ -199,6 +205,12 @@ class RocksMailboxStore {
   mail::v1::ServerSettings settings_;  // Explicit values, as stored.
   bool stopping_settings_ = false;
   common::Status LoadSettings();
+  bool SmtpAuthDisabledByDefault() {
+    std::lock_guard<std::mutex> lock(settings_mu_);
+    return settings_.transport().smtp_client_authentication_disabled();
+  }
+  // Writes `next` as the new settings version and wakes the watchers; settings_mu_ held.
+  common::Status CommitSettingsLocked(mail::v1::ServerSettings next, const std::string& what);
 
   std::mutex retention_mu_;
   std::condition_variable retention_cv_;

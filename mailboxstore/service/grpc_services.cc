@@ -329,4 +329,26 @@ grpc::Status SettingsService::UpdateProtocolSettings(
                 [&](mail::v1::ServerSettings s) { *resp = std::move(s); });
 }
 
+grpc::Status SettingsService::UpdateReceiveConnector(
+    grpc::ServerContext* ctx, const mail::v1::UpdateReceiveConnectorRequest* req,
+    mail::v1::ServerSettings* resp) {
+  if (!allow_update_) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "settings change only by admins");
+  }
+  GUARD();
+  return Assign(store_->UpdateReceiveConnector(*req),
+                [&](mail::v1::ServerSettings s) { *resp = std::move(s); });
+}
+
+grpc::Status SettingsService::UpdateTransportSettings(
+    grpc::ServerContext* ctx, const mail::v1::UpdateTransportSettingsRequest* req,
+    mail::v1::ServerSettings* resp) {
+  if (!allow_update_) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "settings change only by admins");
+  }
+  GUARD();
+  return Assign(store_->UpdateTransportSettings(*req),
+                [&](mail::v1::ServerSettings s) { *resp = std::move(s); });
+}
+
 }  // namespace mailboxstore

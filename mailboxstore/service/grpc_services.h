@@ -137,6 +137,12 @@ class SettingsService final : public mail::v1::Settings::Service {
   grpc::Status UpdateProtocolSettings(grpc::ServerContext*,
                                       const mail::v1::UpdateProtocolSettingsRequest*,
                                       mail::v1::ServerSettings*) override;
+  grpc::Status UpdateReceiveConnector(grpc::ServerContext*,
+                                      const mail::v1::UpdateReceiveConnectorRequest*,
+                                      mail::v1::ServerSettings*) override;
+  grpc::Status UpdateTransportSettings(grpc::ServerContext*,
+                                       const mail::v1::UpdateTransportSettingsRequest*,
+                                       mail::v1::ServerSettings*) override;
 
  private:
   RocksMailboxStore* store_;

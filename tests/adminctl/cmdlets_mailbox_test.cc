@@ -533,7 +533,7 @@ TEST_F(MailboxCmdletsTest, PipelineErrors) {
   o = Run("Get-Mailboxes");
   EXPECT_EQ(o.err,
             "Get-Mailboxes: The term 'Get-Mailboxes' is not recognized as a name of a cmdlet. "
-            "Run adminctl --help for the list of cmdlets.\n");
+            "Run Get-Command for the list of cmdlets.\n");
   o = Run("Get-Mailbox -Foo bar");
   EXPECT_EQ(o.err,
             "Get-Mailbox: A parameter cannot be found that matches parameter name "

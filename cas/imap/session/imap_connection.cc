@@ -36,7 +36,7 @@ std::string CommandForLog(const Command& cmd) {
 
 ImapConnection::ImapConnection(std::unique_ptr<common::Stream> stream,
                                std::shared_ptr<const mail::v1::ProtocolSettings> settings,
-                               std::string session_id, ProtocolLog* log)
+                               std::string session_id, common::ProtocolLog* log)
     : stream_(std::move(stream)),
       settings_(std::move(settings)),
       session_id_(std::move(session_id)),

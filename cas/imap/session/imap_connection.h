@@ -9,7 +9,7 @@
 
 #include "cas/imap/codec/parser.h"
 #include "cas/imap/codec/response.h"
-#include "cas/server/protocol_log.h"
+#include "common/protocol_log.h"
 #include "common/stream.h"
 #include "settings.pb.h"
 
@@ -19,7 +19,7 @@ class ImapConnection {
  public:
   ImapConnection(std::unique_ptr<common::Stream> stream,
                  std::shared_ptr<const mail::v1::ProtocolSettings> settings, std::string session_id,
-                 ProtocolLog* log);
+                 common::ProtocolLog* log);
 
   // The next complete parser result (never NeedMoreInput or ContinuationNeeded: literal
   // continuations are answered here). nullopt when the client went away or stayed silent past
@@ -47,7 +47,7 @@ class ImapConnection {
   std::unique_ptr<common::Stream> stream_;
   std::shared_ptr<const mail::v1::ProtocolSettings> settings_;
   std::string session_id_;
-  ProtocolLog* log_;
+  common::ProtocolLog* log_;
   CommandParser parser_;
   std::string user_;
   bool closed_ = false;

@@ -5,8 +5,8 @@
 #include <memory>
 
 #include "cas/server/change_router.h"
-#include "cas/server/connection_limits.h"
-#include "cas/server/protocol_log.h"
+#include "common/connection_limits.h"
+#include "common/protocol_log.h"
 #include "common/protocol_settings.h"
 #include "common/stream.h"
 #include "mailboxstore/api/authenticator.h"
@@ -19,8 +19,8 @@ struct ImapServices {
   mailboxstore::Authenticator* auth = nullptr;
   mailboxstore::MailStore* store = nullptr;
   ChangeRouter* router = nullptr;
-  std::shared_ptr<ConnectionLimits> limits;
-  ProtocolLog* log = nullptr;
+  std::shared_ptr<common::ConnectionLimits> limits;
+  common::ProtocolLog* log = nullptr;
   std::atomic<uint64_t>* session_counter = nullptr;
 };
 

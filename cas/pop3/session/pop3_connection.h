@@ -10,8 +10,8 @@
 
 #include "cas/pop3/codec/parser.h"
 #include "cas/pop3/codec/response.h"
-#include "cas/server/connection_limits.h"
-#include "cas/server/protocol_log.h"
+#include "common/connection_limits.h"
+#include "common/protocol_log.h"
 #include "common/stream.h"
 #include "settings.pb.h"
 
@@ -38,7 +38,7 @@ class Pop3Connection {
  public:
   Pop3Connection(std::unique_ptr<common::Stream> stream,
                  std::shared_ptr<const mail::v1::ProtocolSettings> settings, std::string session_id,
-                 ProtocolLog* log);
+                 common::ProtocolLog* log);
 
   // The next parser event, reading from the client as needed. nullopt when the client went
   // away or stayed silent past `timeout` (then a goodbye was already sent when possible).
@@ -65,7 +65,7 @@ class Pop3Connection {
   std::unique_ptr<common::Stream> stream_;
   std::shared_ptr<const mail::v1::ProtocolSettings> settings_;
   std::string session_id_;
-  ProtocolLog* log_;
+  common::ProtocolLog* log_;
   CommandParser parser_;
   std::string pending_;  // Read from the socket but not yet taken by the parser.
   std::string user_;

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "cas/pop3/session/pop3_connection.h"
-#include "cas/server/connection_limits.h"
-#include "cas/server/protocol_log.h"
+#include "common/connection_limits.h"
+#include "common/protocol_log.h"
 #include "common/protocol_settings.h"
 #include "mailboxstore/api/authenticator.h"
 #include "mailboxstore/api/mail_store.h"
@@ -19,9 +19,9 @@ struct Pop3Services {
   common::SettingsHolder* settings = nullptr;
   mailboxstore::Authenticator* auth = nullptr;
   mailboxstore::MailStore* store = nullptr;
-  std::shared_ptr<ConnectionLimits> limits;
+  std::shared_ptr<common::ConnectionLimits> limits;
   MaildropLocks* locks = nullptr;
-  ProtocolLog* log = nullptr;
+  common::ProtocolLog* log = nullptr;
   std::atomic<uint64_t>* session_counter = nullptr;
 };
 

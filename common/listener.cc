@@ -1,8 +1,8 @@
-#include "cas/server/listener.h"
+#include "common/listener.h"
 
 #include "common/logging.h"
 
-namespace cas {
+namespace common {
 
 common::StatusOr<asio::ip::tcp::endpoint> ParseBinding(const std::string& binding) {
   size_t colon = binding.rfind(':');
@@ -72,4 +72,4 @@ asio::awaitable<void> Listener::AcceptLoop() {
   }
 }
 
-}  // namespace cas
+}  // namespace common

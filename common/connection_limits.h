@@ -8,7 +8,7 @@
 #include <mutex>
 #include <string>
 
-namespace cas {
+namespace common {
 
 class ConnectionLimits : public std::enable_shared_from_this<ConnectionLimits> {
  public:
@@ -48,4 +48,4 @@ class ConnectionLimits : public std::enable_shared_from_this<ConnectionLimits> {
   std::map<std::string, uint32_t> per_user_;
 };
 
-}  // namespace cas
+}  // namespace common

@@ -1,10 +1,10 @@
-#include "cas/server/protocol_log.h"
+#include "common/protocol_log.h"
 
 #include <chrono>
 #include <ctime>
 #include <filesystem>
 
-namespace cas {
+namespace common {
 
 ProtocolLog::ProtocolLog(std::string dir, std::string prefix)
     : dir_(std::move(dir)), prefix_(std::move(prefix)), thread_([this] { Loop(); }) {}
@@ -91,4 +91,4 @@ void ProtocolLog::Loop() {
   }
 }
 
-}  // namespace cas
+}  // namespace common

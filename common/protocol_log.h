@@ -12,7 +12,7 @@
 #include <string_view>
 #include <thread>
 
-namespace cas {
+namespace common {
 
 class ProtocolLog {
  public:
@@ -50,4 +50,4 @@ class ProtocolLog {
   std::thread thread_;
 };
 
-}  // namespace cas
+}  // namespace common

@@ -1,6 +1,6 @@
-#include "cas/server/connection_limits.h"
+#include "common/connection_limits.h"
 
-namespace cas {
+namespace common {
 
 ConnectionLimits::Ticket::~Ticket() { owner_->Release(key_, per_user_); }
 
@@ -42,4 +42,4 @@ void ConnectionLimits::Release(const std::string& key, bool per_user) {
   if (!per_user) --total_;
 }
 
-}  // namespace cas
+}  // namespace common

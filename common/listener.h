@@ -11,7 +11,7 @@
 #include "common/status.h"
 #include "common/stream.h"
 
-namespace cas {
+namespace common {
 
 using SessionStarter = std::function<void(std::unique_ptr<common::Stream>)>;
 
@@ -38,4 +38,4 @@ class Listener : public std::enable_shared_from_this<Listener> {
 // "host:port" / "[v6]:port" -> endpoint.
 common::StatusOr<asio::ip::tcp::endpoint> ParseBinding(const std::string& binding);
 
-}  // namespace cas
+}  // namespace common

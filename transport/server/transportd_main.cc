@@ -1,0 +1,308 @@
+// transportd: SMTP receive connectors (submission 587 and 465, inbound 25), local delivery
+// into the store, and the durable outbound queue to the smart hosts.
+//   transportd [--config FILE] [--store HOST:PORT] [--state-dir DIR] [--port-file FILE]
+//              [--admin-socket PATH]
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <thread>
+#include <vector>
+
+#include "common/blocking_pool.h"
+#include "common/config.h"
+#include "common/logging.h"
+#include "common/protocol_log.h"
+#include "common/tls.h"
+#include "common/transport_settings.h"
+#include "config.pb.h"
+#include "control.grpc.pb.h"
+#include "mailboxstore/client/grpc_store_client.h"
+#include "transport/queue/queue_store.h"
+#include "transport/server/connector_set.h"
+#include "transport/server/delivery.h"
+#include "transport/server/queue_service.h"
+#include "transport/server/smtp_session.h"
+
+namespace {
+
+std::string HostName() {
+  char buf[256] = {0};
+  if (gethostname(buf, sizeof(buf) - 1) != 0) return "localhost";
+  return buf;
+}
+
+void Usage() {
+  std::fprintf(stderr,
+               "usage: transportd [--config FILE] [--store HOST:PORT] [--state-dir DIR] "
+               "[--port-file FILE] [--admin-socket PATH]\n");
+}
+
+// The organisation's transport settings as this node runs them: the store's values with the
+// defaults filled in, and the node's smart hosts while the organisation names none.
+class TransportSettingsHolder {
+ public:
+  explicit TransportSettingsHolder(const mail::v1::TransportdConfig& cfg) : cfg_(cfg) {
+    Set(mail::v1::TransportSettings());
+  }
+  void Set(const mail::v1::TransportSettings& explicit_values) {
+    mail::v1::TransportSettings s = common::TransportWithDefaults(explicit_values);
+    if (s.smart_hosts().empty()) {
+      for (const auto& h : cfg_.smart_hosts()) *s.add_smart_hosts() = h;
+      for (auto& h : *s.mutable_smart_hosts()) {
+        if (h.port() == 0) h.set_port(25);
+      }
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    current_ = std::move(s);
+  }
+  mail::v1::TransportSettings Get() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return current_;
+  }
+
+ private:
+  const mail::v1::TransportdConfig& cfg_;
+  mutable std::mutex mu_;
+  mail::v1::TransportSettings current_;
+};
+
+// Follows the store's settings stream; each new version applies at once.
+class Watcher {
+ public:
+  Watcher(std::string endpoint, std::function<void(const mail::v1::ServerSettings&)> apply)
+      : endpoint_(std::move(endpoint)), apply_(std::move(apply)) {}
+  void Start() { thread_ = std::thread([this] { Loop(); }); }
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+      if (ctx_ != nullptr) ctx_->TryCancel();
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Loop() {
+    auto stub = mail::v1::Settings::NewStub(
+        grpc::CreateChannel(endpoint_, grpc::InsecureChannelCredentials()));
+    int backoff_ms = 100;
+    while (!stop_) {
+      grpc::ClientContext ctx;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stop_) break;
+        ctx_ = &ctx;
+      }
+      auto reader = stub->WatchSettings(&ctx, mail::v1::GetSettingsRequest());
+      mail::v1::ServerSettings s;
+      while (reader->Read(&s)) {
+        backoff_ms = 100;
+        apply_(s);
+      }
+      (void)reader->Finish();
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ctx_ = nullptr;
+      }
+      if (stop_) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+      backoff_ms = std::min(backoff_ms * 2, 2000);
+    }
+  }
+  std::string endpoint_;
+  std::function<void(const mail::v1::ServerSettings&)> apply_;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  grpc::ClientContext* ctx_ = nullptr;
+  std::thread thread_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  mail::v1::TransportdConfig cfg;
+  std::string store_override, state_override, port_file_override, admin_override;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        Usage();
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--config") {
+      common::Status s = common::LoadTextProto(next(), &cfg);
+      if (!s.ok()) {
+        std::fprintf(stderr, "transportd: %s\n", s.ToString().c_str());
+        return 2;
+      }
+    } else if (a == "--store") {
+      store_override = next();
+    } else if (a == "--state-dir") {
+      state_override = next();
+    } else if (a == "--port-file") {
+      port_file_override = next();
+    } else if (a == "--admin-socket") {
+      admin_override = next();
+    } else {
+      Usage();
+      return a == "-h" || a == "--help" ? 0 : 2;
+    }
+  }
+  if (!store_override.empty()) cfg.set_store_endpoint(store_override);
+  if (!state_override.empty()) cfg.set_state_dir(state_override);
+  if (!port_file_override.empty()) cfg.set_port_file(port_file_override);
+  if (!admin_override.empty()) cfg.set_admin_socket(admin_override);
+  if (cfg.store_endpoint().empty()) cfg.set_store_endpoint("127.0.0.1:7400");
+  if (cfg.state_dir().empty()) cfg.set_state_dir("/var/lib/casmail/transport");
+  if (cfg.host_name().empty()) cfg.set_host_name(HostName());
+  if (cfg.node_name().empty()) cfg.set_node_name(HostName());
+  if (cfg.admin_socket().empty()) cfg.set_admin_socket("/run/casmail/transportd.sock");
+  if (cfg.retry_scale() <= 0) cfg.set_retry_scale(1.0);
+  if (!cfg.log_file().empty()) common::SetLogFile(cfg.log_file());
+  if (cfg.protocol_log_dir().empty()) cfg.set_protocol_log_dir(cfg.state_dir() + "/logs");
+  for (const auto& c : cfg.receive_connectors()) {
+    mail::v1::ReceiveConnector check = common::ConnectorWithDefaults(c);
+    common::Status s = common::ValidateConnector(check);
+    if (!s.ok()) {
+      std::fprintf(stderr, "transportd: receive connector %s: %s\n", c.name().c_str(),
+                   s.message().c_str());
+      return 2;
+    }
+  }
+
+  // TLS: the configured certificate, or a self-signed one made on first start.
+  common::TlsFiles files;
+  if (!cfg.certificate_file().empty() || !cfg.private_key_file().empty()) {
+    files.certificate_chain = cfg.certificate_file();
+    files.private_key = cfg.private_key_file();
+  } else {
+    files.certificate_chain = cfg.state_dir() + "/tls/cert.pem";
+    files.private_key = cfg.state_dir() + "/tls/key.pem";
+    bool created = false;
+    common::Status s = common::EnsureSelfSignedCertificate(files, cfg.host_name(), &created);
+    if (!s.ok()) {
+      MAIL_LOG(kError, "transportd") << "cannot make a self-signed certificate: " << s.ToString();
+      return 1;
+    }
+    if (created) {
+      MAIL_LOG(kWarning, "transportd")
+          << "no certificate configured: made a self-signed certificate for " << cfg.host_name()
+          << " in " << files.certificate_chain << " (clients will ask to trust it; import a real one)";
+    }
+  }
+  auto tls = common::MakeServerTlsContext(files);
+  if (!tls.ok()) {
+    MAIL_LOG(kError, "transportd") << tls.status().ToString();
+    return 1;
+  }
+
+  auto queue = transport::queue::QueueStore::Open(cfg.state_dir() + "/queue",
+                                                  !cfg.has_sync_queue() || cfg.sync_queue());
+  if (!queue.ok()) {
+    MAIL_LOG(kError, "transportd") << "cannot open the queue: " << queue.status().ToString();
+    return 1;
+  }
+
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  mailboxstore::GrpcStoreClientOptions store_options;
+  store_options.endpoint = cfg.store_endpoint();
+  if (cfg.store_deadline_ms() != 0) {
+    store_options.deadline = std::chrono::milliseconds(cfg.store_deadline_ms());
+  }
+  mailboxstore::GrpcStoreClient store(store_options);
+
+  asio::io_context io;
+  auto work = asio::make_work_guard(io);
+  common::BlockingPool pool(8);
+  TransportSettingsHolder settings(cfg);
+  auto settings_source = [&settings] { return settings.Get(); };
+
+  transport::DeliveryOptions dopts;
+  dopts.host_name = cfg.host_name();
+  dopts.node_name = cfg.node_name();
+  dopts.retry_scale = cfg.retry_scale();
+  dopts.expiration_override_seconds = cfg.message_expiration_seconds();
+  transport::DeliveryAgent agent(io, queue->get(), &store, &pool, settings_source, dopts);
+  transport::StoreAndQueueAcceptor acceptor(queue->get(), &store, &pool, &agent, settings_source,
+                                            cfg.message_expiration_seconds());
+
+  common::ProtocolLog smtp_log(cfg.protocol_log_dir(), "smtp");
+  std::atomic<uint64_t> sessions{0};
+  transport::SmtpServices services;
+  services.host_name = cfg.host_name();
+  services.auth = &store;
+  services.store = &store;
+  services.acceptor = &acceptor;
+  services.log = &smtp_log;
+  services.session_counter = &sessions;
+
+  std::vector<mail::v1::ReceiveConnector> node_bindings(cfg.receive_connectors().begin(),
+                                                        cfg.receive_connectors().end());
+  transport::ConnectorSet connectors(io, *tls, &services, node_bindings, cfg.port_file());
+  if (connectors.Apply(settings.Get()) == 0) {
+    MAIL_LOG(kError, "transportd") << "no listener could be opened";
+    return 1;
+  }
+
+  // Queue administration on a root-only unix socket.
+  transport::QueueService queue_service(queue->get(), &agent, cfg.node_name());
+  ::unlink(cfg.admin_socket().c_str());
+  mode_t old_mask = ::umask(0177);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("unix:" + cfg.admin_socket(), grpc::InsecureServerCredentials());
+  builder.RegisterService(&queue_service);
+  std::unique_ptr<grpc::Server> admin = builder.BuildAndStart();
+  ::umask(old_mask);
+  if (admin == nullptr) {
+    MAIL_LOG(kError, "transportd") << "cannot listen on " << cfg.admin_socket();
+    return 1;
+  }
+  ::chmod(cfg.admin_socket().c_str(), 0600);
+
+  // Set-ReceiveConnector, Set-SendConnector and the rest apply live.
+  uint64_t applied_version = 0;
+  Watcher watcher(cfg.store_endpoint(), [&](const mail::v1::ServerSettings& s) {
+    settings.Set(s.transport());
+    connectors.Apply(settings.Get());
+    if (s.version() != applied_version) {
+      MAIL_LOG(kInfo, "transportd") << "applied settings version " << s.version();
+      applied_version = s.version();
+    }
+    agent.Wake();
+  });
+  watcher.Start();
+
+  unsigned threads = cfg.io_threads() != 0 ? cfg.io_threads()
+                                           : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> io_threads;
+  for (unsigned i = 0; i < threads; ++i) io_threads.emplace_back([&] { io.run(); });
+  agent.Start();
+  MAIL_LOG(kInfo, "transportd") << "transportd ready (node " << cfg.node_name() << ", store "
+                                << cfg.store_endpoint() << ", queue " << cfg.state_dir()
+                                << "/queue, admin " << cfg.admin_socket() << ")";
+  int sig = 0;
+  sigwait(&sigs, &sig);
+  MAIL_LOG(kInfo, "transportd") << "stopping on signal " << sig;
+  watcher.Stop();
+  agent.Stop();
+  connectors.CloseAll();
+  admin->Shutdown();
+  work.reset();
+  io.stop();
+  for (auto& t : io_threads) t.join();
+  ::unlink(cfg.admin_socket().c_str());
+  MAIL_LOG(kInfo, "transportd") << "stopped";
+  return 0;
+}
