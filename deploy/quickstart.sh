@@ -14,7 +14,7 @@ DEMO_DOMAIN="example.test"
 DEMO_ADDRESS="demo@$DEMO_DOMAIN"
 
 "$ROOT/deploy/packages.sh" test  # The test packages too: the build dir is shared with tests.
-BUILD_DIR="$BUILD_DIR" "$ROOT/deploy/build.sh" mailboxstored casd adminctl
+BUILD_DIR="$BUILD_DIR" "$ROOT/deploy/build.sh" mailboxstored casd transportd adminctl
 
 mkdir -p "$CASMAIL_HOME" "$CASMAIL_RUN" "$CASMAIL_LOG"
 chmod 0700 "$CASMAIL_HOME"
@@ -76,6 +76,36 @@ else
   fi
   echo "started casd (pid $(cat "$CASMAIL_RUN/casd.pid"))"
 fi
+TRANSPORT_CONFIG="$CASMAIL_HOME/transportd.textproto"
+if [[ ! -f "$TRANSPORT_CONFIG" ]]; then
+  sed -e "s#@STORE@#$STORE_LISTEN#" -e "s#@STATE_DIR@#$CASMAIL_HOME/transport#" \
+      -e "s#@LOG_FILE@#$CASMAIL_LOG/transportd.log#" \
+      -e "s#@PORT_FILE@#$CASMAIL_RUN/transportd.ports#" -e "s#@LOG_DIR@#$CASMAIL_LOG/protocol#" \
+      -e "s#@ADMIN_SOCKET@#$CASMAIL_RUN/transportd.sock#" \
+      "$ROOT/deploy/config/transportd.textproto.in" > "$TRANSPORT_CONFIG"
+fi
+if running transportd; then
+  echo "transportd already running (pid $(cat "$CASMAIL_RUN/transportd.pid"))"
+else
+  rm -f "$CASMAIL_RUN/transportd.ports"
+  setsid "$BUILD_DIR/transport/server/transportd" --config "$TRANSPORT_CONFIG" \
+      </dev/null >>"$CASMAIL_LOG/transportd.out" 2>&1 &
+  echo $! > "$CASMAIL_RUN/transportd.pid"
+  for _ in $(seq 1 100); do
+    [[ -s "$CASMAIL_RUN/transportd.ports" ]] && break
+    sleep 0.1
+  done
+  if [[ ! -s "$CASMAIL_RUN/transportd.ports" ]]; then
+    echo "transportd did not start; see $CASMAIL_LOG/transportd.log" >&2
+    exit 1
+  fi
+  echo "started transportd (pid $(cat "$CASMAIL_RUN/transportd.pid"))"
+fi
+smtp_port_of() {  # smtp_port_of CONNECTOR: the port of a receive connector, or "-".
+  awk -v c="$1" '$1 == "smtp" && $2 == c { print $3; exit }' "$CASMAIL_RUN/transportd.ports" |
+    grep . || echo "-"
+}
+
 port_of() {  # port_of PROTO MODE: the port casd listens on, or "-" when it could not.
   awk -v p="$1" -v m="$2" '$1 == p && $2 == m { print $3; exit }' "$CASMAIL_RUN/casd.ports" |
     grep . || echo "-"
@@ -119,9 +149,20 @@ The mail system is running on this machine ($HOST).
     port $(port_of pop3 plain)   STARTTLS (STLS); logging in before TLS is refused (LoginType SecureLogin)
     Try it:    curl --insecure -u demo:PASSWORD pop3s://127.0.0.1:$(port_of pop3 tls)/
 
-  The certificate is self-signed for $HOST: clients ask once to trust it.
-  Outgoing mail (SMTP submission 465/587) is not part of this build yet: transportd will
-  join this same command.
+  Outgoing mail (SMTP submission), as a mail client needs it:
+    server     $HOST (or 127.0.0.1 on this machine)
+    port $(smtp_port_of Client_TLS)   SSL/TLS (implicit TLS, RFC 8314)
+    port $(smtp_port_of Client_Frontend)   STARTTLS; AUTH (PLAIN, LOGIN, SCRAM-SHA-256) only after TLS
+    user name  demo, the same password; you may send only as $DEMO_ADDRESS
+    Try it:    curl --insecure --ssl-reqd -u demo:PASSWORD --mail-from $DEMO_ADDRESS \
+                 --mail-rcpt $DEMO_ADDRESS -T message.eml smtp://127.0.0.1:$(smtp_port_of Client_Frontend)
+    Mail for other domains goes through the smart host: adminctl Set-SendConnector -SmartHosts host:port
+
+  Incoming mail from other servers (SMTP):
+    port $(smtp_port_of Default_Frontend)   anonymous, STARTTLS offered, local recipients only (no relay)
+  Queue:         adminctl --transport-endpoint unix:$CASMAIL_RUN/transportd.sock Get-Queue
+
+  The certificates are self-signed for $HOST: clients ask once to trust them.
 
   Stop everything: $ROOT/deploy/stop.sh
 INFO

@@ -187,3 +187,89 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class TransportProcess:
+    """transportd with its three receive connectors on 127.0.0.1:0, pointed at a
+    StoreProcess, with its own queue directory. `smart_host` is (host, port) or None."""
+
+    CONNECTORS = ("Client Frontend", "Client TLS", "Default Frontend")
+
+    def __init__(self, binary, store, smart_host=None, retry_scale=0.02, expiration=0,
+                 state_dir=None):
+        self.binary = binary
+        self.store = store
+        self.dir = state_dir or tempfile.mkdtemp(prefix="transportd.")
+        self.smart_host = smart_host
+        self.retry_scale = retry_scale
+        self.expiration = expiration
+        self.admin_socket = os.path.join(self.dir, "transportd.sock")
+        self.proc = None
+        self.ports = {}
+
+    def start(self):
+        config = os.path.join(self.dir, "transportd.textproto")
+        port_file = os.path.join(self.dir, "ports")
+        if os.path.exists(port_file):
+            os.unlink(port_file)
+        with open(config, "w") as f:
+            f.write('store_endpoint: "127.0.0.1:%d"\n' % self.store.port)
+            f.write('state_dir: "%s"\n' % os.path.join(self.dir, "state"))
+            f.write('port_file: "%s"\n' % port_file)
+            f.write('admin_socket: "%s"\n' % self.admin_socket)
+            f.write('host_name: "mail.example.test"\n')
+            f.write('store_deadline_ms: 3000\n')
+            f.write('retry_scale: %g\n' % self.retry_scale)
+            if self.expiration:
+                f.write('message_expiration_seconds: %d\n' % self.expiration)
+            if self.smart_host:
+                f.write('smart_hosts { host: "%s" port: %d }\n' % self.smart_host)
+            for name in self.CONNECTORS:
+                f.write('receive_connectors { name: "%s" bindings: "127.0.0.1:0" }\n' % name)
+        self.log = open(os.path.join(self.dir, "transportd.log"), "ab")
+        self.proc = subprocess.Popen([self.binary, "--config", config], stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if os.path.exists(port_file):
+                self.ports = {}
+                with open(port_file) as f:
+                    for line in f:
+                        _, name, port = line.split()
+                        self.ports[name.replace("_", " ")] = int(port)
+                if len(self.ports) == len(self.CONNECTORS):
+                    return self
+            if self.proc.poll() is not None:
+                raise RuntimeError("transportd exited: " + self.read_log())
+            time.sleep(0.05)
+        raise RuntimeError("transportd did not start: " + self.read_log())
+
+    def port(self, connector):
+        return self.ports[connector]
+
+    def read_log(self):
+        with open(os.path.join(self.dir, "transportd.log"), "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def protocol_logs(self):
+        text = ""
+        logdir = os.path.join(self.dir, "state", "logs")
+        if os.path.isdir(logdir):
+            for name in sorted(os.listdir(logdir)):
+                with open(os.path.join(logdir, name), "rb") as f:
+                    text += f.read().decode(errors="replace")
+        return text
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)

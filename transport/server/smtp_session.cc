@@ -97,7 +97,8 @@ class SmtpSession {
         if (taken > 0) continue;
       }
       // Everything pipelined so far is answered: send the replies in one write (RFC 2920).
-      if (!co_await Flush()) co_return std::nullopt;
+      bool flushed1 = co_await Flush();
+      if (!flushed1) co_return std::nullopt;
       char buf[kReadChunk];
       boost::system::error_code ec;
       size_t n = co_await stream_->ReadSome(buf, sizeof(buf), timeout_, ec);
@@ -267,15 +268,30 @@ asio::awaitable<Next> SmtpSession::Handle(const smtp::Command& cmd) {
   switch (cmd.verb) {
     case smtp::Verb::kEhlo:
     case smtp::Verb::kHelo:
-      co_return co_await Ehlo(cmd);
+      {
+        Next result = co_await Ehlo(cmd);
+        co_return result;
+      }
     case smtp::Verb::kMail:
-      co_return co_await Mail(cmd);
+      {
+        Next result = co_await Mail(cmd);
+        co_return result;
+      }
     case smtp::Verb::kRcpt:
-      co_return co_await Rcpt(cmd);
+      {
+        Next result = co_await Rcpt(cmd);
+        co_return result;
+      }
     case smtp::Verb::kData:
-      co_return co_await Data();
+      {
+        Next result = co_await Data();
+        co_return result;
+      }
     case smtp::Verb::kBdat:
-      co_return co_await Bdat(cmd);
+      {
+        Next result = co_await Bdat(cmd);
+        co_return result;
+      }
     case smtp::Verb::kRset:
       ResetTransaction();
       Reply(250, "2.0.0", "OK");
@@ -296,9 +312,15 @@ asio::awaitable<Next> SmtpSession::Handle(const smtp::Command& cmd) {
       Reply(221, "2.0.0", s_->host_name + " closing connection");
       co_return Next::kClose;
     case smtp::Verb::kStartTls:
-      co_return co_await StartTls(cmd);
+      {
+        Next result = co_await StartTls(cmd);
+        co_return result;
+      }
     case smtp::Verb::kAuth:
-      co_return co_await Auth(cmd);
+      {
+        Next result = co_await Auth(cmd);
+        co_return result;
+      }
   }
   Reply(502, "5.5.2", "Error: command not recognized");
   co_return ProtocolError();
@@ -468,7 +490,8 @@ asio::awaitable<Next> SmtpSession::Data() {
     co_return Next::kContinue;
   }
   Reply(354, "", "End data with <CR><LF>.<CR><LF>");
-  if (!co_await Flush()) co_return Next::kClose;
+  bool flushed2 = co_await Flush();
+  if (!flushed2) co_return Next::kClose;
   parser_.BeginData();
   co_return Next::kContinue;
 }
@@ -502,7 +525,8 @@ asio::awaitable<Next> SmtpSession::StartTls(const smtp::Command& cmd) {
     co_return ProtocolError();
   }
   Reply(220, "2.0.0", "Ready to start TLS");
-  if (!co_await Flush()) co_return Next::kClose;
+  bool flushed3 = co_await Flush();
+  if (!flushed3) co_return Next::kClose;
   // RFC 3207: anything the client sent after STARTTLS in the clear is thrown away, so that no
   // command can be injected into the protected session.
   if (!inbuf_.empty() || parser_.buffered() > 0) {
@@ -607,8 +631,11 @@ asio::awaitable<Next> SmtpSession::Auth(const smtp::Command& cmd) {
       password = decoded->substr(b + 1);
       if (!authzid.empty() && authzid != user) {
         // Logging in as someone else is not offered.
-        co_return co_await FinishAuth(
+        {
+          Next result = co_await FinishAuth(
             mail::v1::AuthenticateResponse(), user);
+          co_return result;
+        }
       }
     } else {
       std::string line = initial;
@@ -639,7 +666,10 @@ asio::awaitable<Next> SmtpSession::Auth(const smtp::Command& cmd) {
     req.set_user(user);
     req.set_password(password);
     auto r = co_await s_->auth->AuthenticatePlain(req);
-    co_return co_await FinishAuth(std::move(r), user);
+    {
+      Next result = co_await FinishAuth(std::move(r), user);
+      co_return result;
+    }
   }
   if (mech == "SCRAM-SHA-256") {
     std::string line = initial;
@@ -657,7 +687,10 @@ asio::awaitable<Next> SmtpSession::Auth(const smtp::Command& cmd) {
     }
     common::ScramServer scram;
     auto user = scram.HandleClientFirst(*first);
-    if (!user.ok()) co_return co_await FinishAuth(mail::v1::AuthenticateResponse(), "");
+    if (!user.ok()) {
+      Next result = co_await FinishAuth(mail::v1::AuthenticateResponse(), std::string());
+      co_return result;
+    }
     mail::v1::GetScramVerifierRequest vreq;
     vreq.set_user(*user);
     vreq.set_mechanism("SCRAM-SHA-256");
@@ -669,7 +702,10 @@ asio::awaitable<Next> SmtpSession::Auth(const smtp::Command& cmd) {
     const auto& v = verifier->verifier();
     common::ScramCredentials creds{v.iterations(), v.salt(), v.stored_key(), v.server_key()};
     auto server_first = scram.StartWithCredentials(creds);
-    if (!server_first.ok()) co_return co_await FinishAuth(mail::v1::AuthenticateResponse(), *user);
+    if (!server_first.ok()) {
+      Next result = co_await FinishAuth(mail::v1::AuthenticateResponse(), *user);
+      co_return result;
+    }
     auto final_line = co_await SaslStep(*server_first);
     if (!final_line) co_return Next::kClose;
     if (*final_line == "\x01") co_return ProtocolError();
@@ -680,7 +716,10 @@ asio::awaitable<Next> SmtpSession::Auth(const smtp::Command& cmd) {
       co_return ProtocolError();
     }
     auto server_final = scram.HandleClientFinal(*final_msg);
-    if (!server_final.ok()) co_return co_await FinishAuth(mail::v1::AuthenticateResponse(), *user);
+    if (!server_final.ok()) {
+      Next result = co_await FinishAuth(mail::v1::AuthenticateResponse(), *user);
+      co_return result;
+    }
     // RFC 4954: the server's final message goes as a 334 challenge; the client answers empty.
     auto ack = co_await SaslStep(*server_final);
     if (!ack) co_return Next::kClose;
@@ -691,7 +730,10 @@ asio::awaitable<Next> SmtpSession::Auth(const smtp::Command& cmd) {
     creq.set_protocol(mail::v1::PROTOCOL_SMTP);
     creq.set_client_address(stream_->remote_address());
     auto r = co_await s_->auth->CompleteLogin(creq);
-    co_return co_await FinishAuth(std::move(r), *user);
+    {
+      Next result = co_await FinishAuth(std::move(r), *user);
+      co_return result;
+    }
   }
   Reply(504, "5.5.4", "Unrecognized authentication type");
   co_return ProtocolError();

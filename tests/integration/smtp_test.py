@@ -1,0 +1,519 @@
+"""SMTP in transportd, driven by independent clients: Python's smtplib, curl and swaks, with
+delivery checked over IMAP (imaplib against casd) and a real SMTP smart host (aiosmtpd)."""
+import argparse
+import email
+import imaplib
+import os
+import shutil
+import signal
+import smtplib
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+try:
+    from aiosmtpd.controller import Controller
+except ImportError:  # A Python other than Debian's runs the tests: use Debian's package.
+    sys.path.append("/usr/lib/python3/dist-packages")
+    from aiosmtpd.controller import Controller
+
+from harness import (CasdProcess, StoreProcess, TransportProcess, free_port, run,
+                     scram_sha256_client)
+
+ARGS = None
+PASSWORD = "S3cret!pass"
+
+
+def tls_context():
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def message(sender, to, subject, body="Hello.\r\n"):
+    return ("From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\nMessage-ID: <%s@example.test>\r\n\r\n%s"
+            % (sender, to, subject, subject.replace(" ", "."), body))
+
+
+class SmartHost:
+    """A real SMTP server (aiosmtpd) on loopback that records what it receives; start() and
+    stop() make it reachable or not on the same port."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.received = []
+        self.lock = threading.Lock()
+        self.controller = None
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 2.0.0 Accepted by the smart host"
+
+    def start(self):
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller:
+            self.controller.stop()
+            self.controller = None
+
+    def messages(self):
+        with self.lock:
+            return list(self.received)
+
+
+def wait_for(predicate, timeout=30, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting for " + what)
+
+
+class SmtpTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.store = StoreProcess(ARGS.store, port=free_port()).start()
+        cls.casd = CasdProcess(ARGS.casd, cls.store).start()
+        cls.smarthost = SmartHost()
+        cls.transport = TransportProcess(ARGS.transportd, cls.store,
+                                         smart_host=("127.0.0.1", cls.smarthost.port)).start()
+        cls.counter = 0
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.smarthost.stop()
+        cls.transport.cleanup()
+        cls.casd.cleanup()
+        cls.store.cleanup()
+
+    def setUp(self):
+        SmtpTest.counter += 1
+        self.user = "smtpuser%d" % SmtpTest.counter
+        self.address = self.user + "@example.test"
+        self.admin("New-Mailbox", "-Name", self.user, "-PrimarySmtpAddress", self.address,
+                   "-Password", PASSWORD)
+
+    def admin(self, *words, check=True):
+        env = dict(os.environ, MAIL_TRANSPORT_ENDPOINT="unix:" + self.transport.admin_socket)
+        rc, out, err = run([ARGS.adminctl, "--endpoint", "unix:" + self.store.admin_socket,
+                            *words], env=env)
+        if check:
+            self.assertEqual(rc, 0, "%s: %s %s" % (words, out, err))
+        return rc, out, err
+
+    def new_user(self, name):
+        self.admin("New-Mailbox", "-Name", name, "-PrimarySmtpAddress", name + "@example.test",
+                   "-Password", PASSWORD)
+        return name + "@example.test"
+
+    def submission(self):
+        s = smtplib.SMTP("127.0.0.1", self.transport.port("Client Frontend"), timeout=30)
+        s.ehlo("client.example.test")
+        s.starttls(context=tls_context())
+        s.ehlo("client.example.test")
+        return s
+
+    def inbox(self, user, password=PASSWORD):
+        """(uid, raw message) pairs of `user`'s INBOX over IMAP with TLS."""
+        imap = imaplib.IMAP4_SSL("127.0.0.1", self.casd.port("imap4", "tls"),
+                                 ssl_context=tls_context(), timeout=30)
+        try:
+            imap.login(user, password)
+            imap.select("INBOX", readonly=True)
+            typ, data = imap.uid("SEARCH", None, "ALL")
+            out = []
+            for uid in data[0].split():
+                typ, fetched = imap.uid("FETCH", uid, "(BODY.PEEK[])")
+                out.append((int(uid), fetched[0][1]))
+            return out
+        finally:
+            imap.logout()
+
+    def wait_inbox(self, user, count, timeout=20):
+        return wait_for(lambda: (lambda m: m if len(m) >= count else None)(self.inbox(user)),
+                        timeout, "%d messages in %s's Inbox" % (count, user))
+
+    # ---- Submission on 587 ----------------------------------------------------------------
+
+    def test_submission_587_starttls_auth_delivers_locally_visible_over_imap(self):
+        to = self.new_user(self.user + "rcpt")
+        with self.submission() as s:
+            self.assertIn("auth", s.esmtp_features)
+            self.assertIn("PLAIN", s.esmtp_features["auth"])
+            s.login(self.user, PASSWORD)
+            refused = s.sendmail(self.address, [to], message(self.address, to, "local 587"))
+            self.assertEqual(refused, {})
+        msgs = self.wait_inbox(to.split("@")[0], 1)
+        parsed = email.message_from_bytes(msgs[0][1])
+        self.assertEqual(parsed["Subject"], "local 587")
+        self.assertEqual(parsed["Return-Path"], "<%s>" % self.address)
+        received = parsed["Received"]
+        self.assertIn('connector "Client Frontend"', received)
+        self.assertIn("authenticated user " + self.user, received)
+        self.assertIn("ESMTPSA", received)
+        self.assertRegex(received, r"version=TLSv1\.[23]")
+
+    def test_implicit_tls_465(self):
+        to = self.new_user(self.user + "tls")
+        with smplib_ssl(self.transport.port("Client TLS")) as s:
+            s.login(self.user, PASSWORD)
+            s.sendmail(self.address, [to], message(self.address, to, "via 465"))
+        msgs = self.wait_inbox(to.split("@")[0], 1)
+        self.assertIn(b"Subject: via 465", msgs[0][1])
+        self.assertIn(b'connector "Client TLS"', msgs[0][1])
+
+    def test_auth_before_tls_on_587_is_refused(self):
+        with smtplib.SMTP("127.0.0.1", self.transport.port("Client Frontend"), timeout=30) as s:
+            s.ehlo("client.example.test")
+            self.assertIn("starttls", s.esmtp_features)
+            self.assertNotIn("auth", s.esmtp_features)
+            code, text = s.docmd("AUTH", "PLAIN AGFsaWNlAHNlY3JldA==")
+            self.assertEqual((code, text), (530, b"5.7.0 Must issue a STARTTLS command first"))
+            code, text = s.docmd("MAIL", "FROM:<%s>" % self.address)
+            self.assertEqual((code, text), (530, b"5.7.0 Must issue a STARTTLS command first"))
+
+    def test_mail_without_auth_on_587_after_tls_is_refused(self):
+        with self.submission() as s:
+            code, text = s.docmd("MAIL", "FROM:<%s>" % self.address)
+            self.assertEqual((code, text), (530, b"5.7.0 Authentication required"))
+
+    def test_wrong_password_and_disabled_smtp_auth(self):
+        with self.submission() as s:
+            with self.assertRaises(smtplib.SMTPAuthenticationError) as cm:
+                s.login(self.user, "wrong")
+            self.assertEqual(cm.exception.smtp_code, 535)
+            self.assertEqual(cm.exception.smtp_error, b"5.7.8 Authentication credentials invalid")
+        self.admin("Set-CASMailbox", "-Identity", self.user, "-SmtpClientAuthenticationDisabled",
+                   "$true")
+        with self.submission() as s:
+            with self.assertRaises(smtplib.SMTPAuthenticationError) as cm:
+                s.login(self.user, PASSWORD)
+            self.assertEqual(cm.exception.smtp_error,
+                             b"5.7.8 SMTP client authentication is disabled for this mailbox")
+
+    def test_scram_sha256_auth(self):
+        with self.submission() as s:
+            self.assertIn("SCRAM-SHA-256", s.esmtp_features["auth"])
+            import base64
+            client = scram_sha256_client(self.user, PASSWORD)
+            first = next(client)
+            code, text = s.docmd("AUTH", "SCRAM-SHA-256 " + base64.b64encode(first.encode()).decode())
+            self.assertEqual(code, 334)
+            while code == 334:
+                answer = client.send(base64.b64decode(text).decode())
+                code, text = s.docmd(base64.b64encode(answer.encode()).decode())
+            self.assertEqual(code, 235, text)
+
+    def test_sender_not_owned_is_refused_at_mail_from(self):
+        other = self.new_user(self.user + "other")
+        with self.submission() as s:
+            s.login(self.user, PASSWORD)
+            code, text = s.docmd("MAIL", "FROM:<%s>" % other)
+            self.assertEqual(code, 553)
+            self.assertEqual(text.decode(), "5.7.1 <%s>: Sender address rejected: not owned by "
+                             "authenticated user %s" % (other, self.user))
+
+    def test_from_header_not_owned_is_refused(self):
+        other = self.new_user(self.user + "hdr")
+        with self.submission() as s:
+            s.login(self.user, PASSWORD)
+            with self.assertRaises(smtplib.SMTPDataError) as cm:
+                s.sendmail(self.address, [other], message(other, other, "forged from"))
+            self.assertEqual(cm.exception.smtp_code, 553)
+        self.assertEqual(self.inbox(other.split("@")[0]), [])
+
+    def test_alias_and_send_as_are_accepted(self):
+        alias = self.user + ".alias@example.test"
+        self.admin("Set-Mailbox", "-Identity", self.user, "-EmailAddresses",
+                   "@{Add='%s'}" % alias)
+        boss = self.new_user(self.user + "boss")
+        self.admin("Add-RecipientPermission", "-Identity", boss, "-Trustee", self.user,
+                   "-AccessRights", "SendAs", "-Confirm:$false")
+        with self.submission() as s:
+            s.login(self.user, PASSWORD)
+            s.sendmail(alias, [boss], message(alias, boss, "from alias"))
+            s.sendmail(boss, [boss], message(boss, boss, "send as"))
+        msgs = self.wait_inbox(boss.split("@")[0], 2)
+        subjects = sorted(email.message_from_bytes(m[1])["Subject"] for m in msgs)
+        self.assertEqual(subjects, ["from alias", "send as"])
+
+    # ---- Inbound on 25 ---------------------------------------------------------------------
+
+    def test_port_25_accepts_local_refuses_unknown_and_relay(self):
+        with smtplib.SMTP("127.0.0.1", self.transport.port("Default Frontend"), timeout=30) as s:
+            s.ehlo("mx.example.org")
+            self.assertNotIn("auth", s.esmtp_features)
+            self.assertIn("starttls", s.esmtp_features)
+            self.assertEqual(s.docmd("MAIL", "FROM:<someone@example.org>")[0], 250)
+            code, text = s.docmd("RCPT", "TO:<nobody-here@example.test>")
+            self.assertEqual(code, 550)
+            self.assertEqual(text, b"5.1.1 <nobody-here@example.test>: Recipient address "
+                                   b"rejected: User unknown")
+            code, text = s.docmd("RCPT", "TO:<victim@elsewhere.example>")
+            self.assertEqual(code, 554)
+            self.assertEqual(text, b"5.7.1 <victim@elsewhere.example>: Relay access denied")
+            self.assertEqual(s.docmd("RCPT", "TO:<%s>" % self.address)[0], 250)
+            code, _ = s.data(message("someone@example.org", self.address, "inbound 25"))
+            self.assertEqual(code, 250)
+        msgs = self.wait_inbox(self.user, 1)
+        self.assertIn(b"Subject: inbound 25", msgs[0][1])
+        self.assertIn(b"Return-Path: <someone@example.org>", msgs[0][1])
+
+    def test_relay_refused_on_587_without_auth_is_impossible_and_on_25(self):
+        with smtplib.SMTP("127.0.0.1", self.transport.port("Default Frontend"), timeout=30) as s:
+            s.ehlo("mx.example.org")
+            s.starttls(context=tls_context())
+            s.ehlo("mx.example.org")
+            s.docmd("MAIL", "FROM:<%s>" % self.address)
+            code, _ = s.docmd("RCPT", "TO:<friend@remote.example>")
+            self.assertEqual(code, 554)
+        self.assertEqual([m for m in self.smarthost.messages() if "friend@remote.example" in m[1]],
+                         [])
+
+    def test_bare_lf_in_data_is_refused_and_nothing_is_delivered(self):
+        sock = socket.create_connection(("127.0.0.1", self.transport.port("Default Frontend")),
+                                        timeout=30)
+        f = sock.makefile("rb")
+        def cmd(line):
+            sock.sendall(line)
+            reply = b""
+            while True:
+                l = f.readline()
+                reply += l
+                if len(l) < 4 or l[3:4] != b"-":
+                    return reply
+        self.assertTrue(f.readline().startswith(b"220"))
+        cmd(b"EHLO smuggler.example\r\n")
+        self.assertTrue(cmd(b"MAIL FROM:<a@example.org>\r\n").startswith(b"250"))
+        self.assertTrue(cmd(b"RCPT TO:<%s>\r\n" % self.address.encode()).startswith(b"250"))
+        self.assertTrue(cmd(b"DATA\r\n").startswith(b"354"))
+        # "\n.\n" would end the data for a lenient server, and the rest would become a second,
+        # forged message.
+        reply = cmd(b"Subject: one\r\n\r\nbody\n.\nMAIL FROM:<forged@example.test>\r\n"
+                    b"RCPT TO:<%s>\r\nDATA\r\nSubject: forged\r\n\r\nx\r\n.\r\n"
+                    % self.address.encode())
+        self.assertTrue(reply.startswith(b"550 5.6.11"), reply)
+        self.assertTrue(cmd(b"QUIT\r\n").startswith(b"221"))
+        sock.close()
+        time.sleep(0.5)
+        self.assertEqual(self.inbox(self.user), [])
+
+    def test_pipelining_and_bdat(self):
+        sock = socket.create_connection(("127.0.0.1", self.transport.port("Default Frontend")),
+                                        timeout=30)
+        f = sock.makefile("rb")
+        def replies(n):
+            out = []
+            while len(out) < n:
+                l = f.readline()
+                if not l:
+                    break
+                if len(l) >= 4 and l[3:4] == b"-":
+                    continue
+                out.append(l.rstrip(b"\r\n"))
+            return out
+        self.assertTrue(f.readline().startswith(b"220"))
+        sock.sendall(b"EHLO pipe.example\r\n")
+        ehlo = []
+        while True:
+            l = f.readline()
+            ehlo.append(l)
+            if l[3:4] == b" ":
+                break
+        self.assertIn(b"250-PIPELINING\r\n", ehlo)
+        self.assertIn(b"250-CHUNKING\r\n", ehlo)
+        body = b"Subject: chunked\r\n\r\nline one\r\n.line with a leading dot\r\n"
+        sock.sendall(b"MAIL FROM:<p@example.org>\r\nRCPT TO:<%s>\r\nBDAT %d LAST\r\n%s"
+                     % (self.address.encode(), len(body), body))
+        got = replies(3)
+        self.assertEqual([r[:3] for r in got], [b"250", b"250", b"250"], got)
+        sock.sendall(b"QUIT\r\n")
+        sock.close()
+        msgs = self.wait_inbox(self.user, 1)
+        self.assertIn(b".line with a leading dot", msgs[0][1])
+
+    def test_starttls_discards_pipelined_cleartext(self):
+        sock = socket.create_connection(("127.0.0.1", self.transport.port("Default Frontend")),
+                                        timeout=30)
+        f = sock.makefile("rb")
+        self.assertTrue(f.readline().startswith(b"220"))
+        sock.sendall(b"EHLO inject.example\r\n")
+        while f.readline()[3:4] != b" ":
+            pass
+        # The NOOP rides along in the clear after STARTTLS: it must not be answered after
+        # the handshake (RFC 3207 command injection).
+        sock.sendall(b"STARTTLS\r\nNOOP injected\r\n")
+        self.assertTrue(f.readline().startswith(b"220 2.0.0"))
+        tls = tls_context().wrap_socket(sock, server_hostname="mail.example.test")
+        tls.sendall(b"EHLO inject.example\r\n")
+        tf = tls.makefile("rb")
+        first = tf.readline()
+        self.assertTrue(first.startswith(b"250-mail.example.test"), first)
+        tls.close()
+
+    # ---- Relay through the smart host -------------------------------------------------------
+
+    def test_remote_recipient_goes_through_the_smart_host_after_it_comes_up(self):
+        self.smarthost.stop()
+        to = "friend%d@remote.example" % SmtpTest.counter
+        with self.submission() as s:
+            s.login(self.user, PASSWORD)
+            s.sendmail(self.address, [to], message(self.address, to, "relayed"))
+        # The smart host is down: the message waits in the queue.
+        rc, out, _ = self.admin("Get-Queue")
+        self.assertIn("127.0.0.1:%d" % self.smarthost.port, out)
+        wait_for(lambda: "Connection refused" in self.admin("Get-Message", "|", "Format-List")[1]
+                 or None, 20, "a failed attempt recorded in the queue")
+        self.smarthost.start()
+        got = wait_for(lambda: [m for m in self.smarthost.messages() if to in m[1]], 30,
+                       "the smart host to receive the message")
+        self.assertEqual(len(got), 1)
+        self.assertEqual(got[0][0], self.address)
+        self.assertIn(b"Subject: relayed", got[0][2])
+        wait_for(lambda: str(self.smarthost.port) not in self.admin("Get-Queue")[1] or None, 20,
+                 "the queue to drain")
+
+    def test_sigkill_after_250_delivers_exactly_once(self):
+        self.smarthost.stop()
+        to = "kill%d@remote.example" % SmtpTest.counter
+        with self.submission() as s:
+            s.login(self.user, PASSWORD)
+            s.sendmail(self.address, [to], message(self.address, to, "survives kill"))
+        self.transport.stop(signal.SIGKILL)
+        self.smarthost.start()
+        self.transport.start()
+        wait_for(lambda: [m for m in self.smarthost.messages() if to in m[1]], 30,
+                 "delivery after the restart")
+        time.sleep(3)  # Give a duplicate every chance to show up.
+        self.assertEqual(len([m for m in self.smarthost.messages() if to in m[1]]), 1)
+
+
+class ExpiryTest(unittest.TestCase):
+    """A message that cannot reach the smart host before it expires comes back as a DSN in
+    the sender's Inbox."""
+
+    def test_expired_message_produces_dsn(self):
+        store = StoreProcess(ARGS.store, port=free_port()).start()
+        casd = CasdProcess(ARGS.casd, store).start()
+        dead_port = free_port()
+        transport = TransportProcess(ARGS.transportd, store, smart_host=("127.0.0.1", dead_port),
+                                     retry_scale=0.02, expiration=4).start()
+        try:
+            run([ARGS.adminctl, "--endpoint", "unix:" + store.admin_socket, "New-Mailbox",
+                 "-Name", "expiring", "-PrimarySmtpAddress", "expiring@example.test",
+                 "-Password", PASSWORD])
+            with smtplib.SMTP("127.0.0.1", transport.port("Client Frontend"), timeout=30) as s:
+                s.starttls(context=tls_context())
+                s.login("expiring", PASSWORD)
+                s.sendmail("expiring@example.test", ["gone@remote.example"],
+                           message("expiring@example.test", "gone@remote.example", "doomed"))
+
+            def dsn():
+                imap = imaplib.IMAP4_SSL("127.0.0.1", casd.port("imap4", "tls"),
+                                         ssl_context=tls_context(), timeout=30)
+                try:
+                    imap.login("expiring", PASSWORD)
+                    imap.select("INBOX", readonly=True)
+                    typ, data = imap.search(None, "ALL")
+                    for n in data[0].split():
+                        typ, fetched = imap.fetch(n, "(BODY.PEEK[])")
+                        return fetched[0][1]
+                    return None
+                finally:
+                    imap.logout()
+            raw = wait_for(dsn, 60, "a DSN in the sender's Inbox")
+            report = email.message_from_bytes(raw)
+            self.assertEqual(report["Subject"], "Undeliverable: doomed")
+            self.assertEqual(report.get_content_type(), "multipart/report")
+            self.assertEqual(report.get_param("report-type"), "delivery-status")
+            self.assertIn(b"Final-Recipient: rfc822;gone@remote.example", raw)
+            self.assertIn(b"Action: failed", raw)
+            self.assertIn(b"Return-Path: <>", raw)
+        finally:
+            transport.cleanup()
+            casd.cleanup()
+            store.cleanup()
+
+
+class ClientToolsTest(unittest.TestCase):
+    """curl and swaks against 587 with STARTTLS and AUTH."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.store = StoreProcess(ARGS.store, port=free_port()).start()
+        cls.transport = TransportProcess(ARGS.transportd, cls.store).start()
+        run([ARGS.adminctl, "--endpoint", "unix:" + cls.store.admin_socket, "New-Mailbox",
+             "-Name", "tools", "-PrimarySmtpAddress", "tools@example.test", "-Password", PASSWORD])
+        cls.files = tempfile.mkdtemp(prefix="smtptools.")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.transport.cleanup()
+        cls.store.cleanup()
+        shutil.rmtree(cls.files, ignore_errors=True)
+
+    def count(self):
+        rc, out, err = run([ARGS.store_tool, "--endpoint", "unix:" + self.store.admin_socket,
+                            "count", "tools", "INBOX"])
+        self.assertEqual(rc, 0, err)
+        return int(out)
+
+    def test_curl_smtp_starttls(self):
+        before = self.count()
+        path = os.path.join(self.files, "curl.eml")
+        with open(path, "w") as f:
+            f.write(message("tools@example.test", "tools@example.test", "via curl"))
+        rc, out, err = run(["curl", "-sS", "--ssl-reqd", "-k",
+                            "smtp://127.0.0.1:%d" % self.transport.port("Client Frontend"),
+                            "--user", "tools:" + PASSWORD, "--mail-from", "tools@example.test",
+                            "--mail-rcpt", "tools@example.test", "--upload-file", path])
+        self.assertEqual(rc, 0, err)
+        wait_for(lambda: self.count() == before + 1, 20, "curl's message")
+
+    def test_swaks_starttls_auth_login(self):
+        if shutil.which("swaks") is None:
+            self.skipTest("swaks is not installed")
+        before = self.count()
+        rc, out, err = run(["swaks", "--server", "127.0.0.1",
+                            "--port", str(self.transport.port("Client Frontend")), "--tls",
+                            "--auth", "LOGIN", "--auth-user", "tools", "--auth-password",
+                            PASSWORD, "--from", "tools@example.test", "--to",
+                            "tools@example.test", "--header", "Subject: via swaks"])
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("235 2.7.0", out)
+        wait_for(lambda: self.count() == before + 1, 20, "swaks' message")
+
+    def test_swaks_relay_without_auth_refused(self):
+        if shutil.which("swaks") is None:
+            self.skipTest("swaks is not installed")
+        rc, out, err = run(["swaks", "--server", "127.0.0.1",
+                            "--port", str(self.transport.port("Default Frontend")),
+                            "--from", "a@example.org", "--to", "b@elsewhere.example"])
+        self.assertNotEqual(rc, 0)
+        self.assertIn("554 5.7.1 <b@elsewhere.example>: Relay access denied", out)
+
+
+def smplib_ssl(port):
+    s = smtplib.SMTP_SSL("127.0.0.1", port, context=tls_context(), timeout=30)
+    s.ehlo("client.example.test")
+    return s
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    for name in ("store", "casd", "transportd", "adminctl", "store-tool"):
+        parser.add_argument("--" + name, required=True)
+    ARGS, rest = parser.parse_known_args()
+    ARGS.store_tool = getattr(ARGS, "store_tool")
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
