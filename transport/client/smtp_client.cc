@@ -5,8 +5,8 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
-#include <cctype>
 #include <array>
+#include <cctype>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -42,7 +42,8 @@ Reply MakeReply(int code, std::string_view enhanced, std::string_view text) {
 }
 
 bool HasNonAscii(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+  return std::any_of(s.begin(), s.end(),
+                     [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
 }
 
 // Addresses go into command lines: nothing that could end the line or the path.
@@ -162,17 +163,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
     resolve_done_ = false;
     waiter_.expires_at(deadline);
     // A callback, not use_awaitable: the query holds strings (see common/blocking_pool.h).
-    resolver_.async_resolve(host, std::to_string(port),
-                            [self](const boost::system::error_code& e,
-                                   const tcp::resolver::results_type& results) {
-                              if (self->resolve_done_) return;
-                              self->resolve_done_ = true;
-                              self->resolve_ec_ = e;
-                              for (const auto& entry : results) {
-                                self->resolved_.push_back(entry.endpoint());
-                              }
-                              self->waiter_.cancel();
-                            });
+    resolver_.async_resolve(
+        host, std::to_string(port),
+        [self](const boost::system::error_code& e, const tcp::resolver::results_type& results) {
+          if (self->resolve_done_) return;
+          self->resolve_done_ = true;
+          self->resolve_ec_ = e;
+          for (const auto& entry : results) {
+            self->resolved_.push_back(entry.endpoint());
+          }
+          self->waiter_.cancel();
+        });
     boost::system::error_code wait_ec;
     co_await waiter_.async_wait(asio::redirect_error(asio::use_awaitable, wait_ec));
     if (!resolve_done_) {
@@ -229,8 +230,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Client-side handshake with SNI `host` (unless it is an address); with `verify`, the
   // certificate must also match `host`. `*detail` explains a verification failure.
   asio::awaitable<void> Handshake(const std::shared_ptr<asio::ssl::context>& ctx,
-                                  const std::string& host,
-                                  bool verify, Clock::duration timeout,
+                                  const std::string& host, bool verify, Clock::duration timeout,
                                   boost::system::error_code& ec, std::string* detail) {
     tls_context_ = ctx;
     tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *tls_context_);
@@ -270,13 +270,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ++generation_;
     timed_out_ = false;
     timer_.expires_at(deadline);
-    timer_.async_wait([self = shared_from_this(), gen = generation_](
-                          const boost::system::error_code& ec) {
-      if (ec || gen != self->generation_) return;  // Cancelled, or an older deadline.
-      self->timed_out_ = true;
-      boost::system::error_code ignored;
-      self->socket_.cancel(ignored);
-    });
+    timer_.async_wait(
+        [self = shared_from_this(), gen = generation_](const boost::system::error_code& ec) {
+          if (ec || gen != self->generation_) return;  // Cancelled, or an older deadline.
+          self->timed_out_ = true;
+          boost::system::error_code ignored;
+          self->socket_.cancel(ignored);
+        });
   }
   void Disarm() {
     ++generation_;
@@ -308,8 +308,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 // One SMTP transaction on one connection.
 class Session {
  public:
-  Session(const std::string& host, uint16_t port, const Envelope& envelope,
-          const std::string& body, const ClientOptions& options, bool try_tls, SendOutcome* out)
+  Session(const std::string& host, uint16_t port, const Envelope& envelope, const std::string& body,
+          const ClientOptions& options, bool try_tls, SendOutcome* out)
       : host_(host),
         port_(port),
         envelope_(envelope),
@@ -477,7 +477,8 @@ class Session {
       Fail(failure_);
       co_return;
     }
-    Reply verdict = final_reply->code / 100 == 2 ? *final_reply : Negative(*final_reply, final_what);
+    Reply verdict =
+        final_reply->code / 100 == 2 ? *final_reply : Negative(*final_reply, final_what);
     for (size_t i : accepted) out_->recipients[i].reply = verdict;
     if (verdict.code / 100 != 2) Fail(verdict);
     if (final_reply->code != 421) co_await Quit();
@@ -594,13 +595,14 @@ class Session {
     // drop it rather than read it later as if it had come through TLS.
     parser_ = ReplyParser();
 
-    std::shared_ptr<asio::ssl::context> ctx = common::MakeClientTlsContext(options_.verify_certificate);
+    std::shared_ptr<asio::ssl::context> ctx =
+        common::MakeClientTlsContext(options_.verify_certificate);
     if (options_.verify_certificate && !options_.ca_file.empty()) {
       boost::system::error_code ec;
       ctx->load_verify_file(options_.ca_file, ec);
       if (ec) {
-        Fail(MakeReply(451, "4.7.5", "Cannot load the CA file " + options_.ca_file + ": " +
-                                         ec.message()));
+        Fail(MakeReply(451, "4.7.5",
+                       "Cannot load the CA file " + options_.ca_file + ": " + ec.message()));
         broken_ = true;
         co_return false;
       }
@@ -650,16 +652,16 @@ class Session {
     if (ec == asio::error::timed_out) {
       failure_ = MakeReply(451, "4.4.2", "Timed out sending " + std::string(what) + " to " + peer_);
     } else {
-      failure_ = MakeReply(451, "4.4.2", "Connection lost sending " + std::string(what) + " to " +
-                                             peer_ + " (" + ec.message() + ")");
+      failure_ = MakeReply(451, "4.4.2",
+                           "Connection lost sending " + std::string(what) + " to " + peer_ + " (" +
+                               ec.message() + ")");
     }
     co_return false;
   }
 
   // One reply within `timeout` (for all of it, not per read). nullopt on failure (then in
   // failure_).
-  asio::awaitable<std::optional<Reply>> ReadReply(Clock::duration timeout,
-                                                  std::string_view what) {
+  asio::awaitable<std::optional<Reply>> ReadReply(Clock::duration timeout, std::string_view what) {
     std::optional<Reply> r = parser_.Next();
     if (!r && !parser_.failed() && !broken_) {
       conn_->Arm(timeout);
@@ -677,8 +679,9 @@ class Session {
           failure_ = MakeReply(451, "4.4.2",
                                "Timed out waiting for " + std::string(what) + " from " + peer_);
         } else {
-          failure_ = MakeReply(451, "4.4.2", "Connection lost waiting for " + std::string(what) +
-                                                 " from " + peer_ + " (" + ec.message() + ")");
+          failure_ = MakeReply(451, "4.4.2",
+                               "Connection lost waiting for " + std::string(what) + " from " +
+                                   peer_ + " (" + ec.message() + ")");
         }
         co_return std::nullopt;
       }
@@ -686,8 +689,9 @@ class Session {
     if (r) co_return r;
     broken_ = true;
     if (parser_.failed()) {
-      failure_ = MakeReply(451, "4.5.0", "Malformed " + std::string(WithoutArticle(what)) + " from " + peer_ +
-                                             ": " + parser_.error());
+      failure_ = MakeReply(451, "4.5.0",
+                           "Malformed " + std::string(WithoutArticle(what)) + " from " + peer_ +
+                               ": " + parser_.error());
     }
     co_return std::nullopt;
   }
@@ -695,7 +699,8 @@ class Session {
   // QUIT, ignoring how it goes.
   asio::awaitable<void> Quit() {
     if (broken_) co_return;
-    const Clock::duration timeout = std::min<Clock::duration>(options_.command_timeout, kQuitTimeout);
+    const Clock::duration timeout =
+        std::min<Clock::duration>(options_.command_timeout, kQuitTimeout);
     const std::string what = "QUIT";
     co_await Command("QUIT\r\n", what, timeout);
   }
@@ -813,8 +818,8 @@ asio::awaitable<SendOutcome> SendMessage(const std::string& host, uint16_t port,
     {
       Session session(host, port, envelope, *body, *options, /*try_tls=*/true, &out);
       co_await session.Run();
-      retry_plain = session.tls_handshake_failed() && !options->require_tls &&
-                    !options->verify_certificate;
+      retry_plain =
+          session.tls_handshake_failed() && !options->require_tls && !options->verify_certificate;
     }
     if (retry_plain) {
       StartOutcome(envelope, &out);
@@ -822,7 +827,8 @@ asio::awaitable<SendOutcome> SendMessage(const std::string& host, uint16_t port,
       co_await session.Run();
     }
   } catch (const std::exception& e) {
-    out.session_reply = MakeReply(451, "4.3.0", std::string("Local error while sending: ") + e.what());
+    out.session_reply =
+        MakeReply(451, "4.3.0", std::string("Local error while sending: ") + e.what());
   } catch (...) {
     out.session_reply = MakeReply(451, "4.3.0", "Local error while sending");
   }

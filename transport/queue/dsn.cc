@@ -19,6 +19,8 @@ using mail::v1::QueuedRecipient;
 
 constexpr size_t kMaxLine = 998;  // RFC 5322 section 2.1.1, without the CRLF.
 constexpr size_t kFoldAt = 78;    // The recommended limit.
+// When only the header goes back, at most this much of the original is looked at.
+constexpr size_t kMaxReturnedHeaderBytes = 256 * 1024;
 
 bool IsAscii(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return (c & 0x80) == 0; });
@@ -123,13 +125,30 @@ std::string AsciiText(std::string_view in) {
   return out;
 }
 
+// A host name or address literal for Reporting-MTA, Remote-MTA and the Message-ID: other
+// characters are dropped.
+std::string HostName(std::string_view in) {
+  std::string out;
+  for (char c : in) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ||
+        c == '[' || c == ']' || c == ':') {
+      out += c;
+    }
+  }
+  return out.substr(0, 255);
+}
+
 // Replaces invalid UTF-8 sequences with U+FFFD, so that a charset=utf-8 label is true.
 std::string ValidUtf8(std::string_view in) {
   std::string out;
   size_t i = 0;
   while (i < in.size()) {
     unsigned char c = static_cast<unsigned char>(in[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xe  ? 3
+                 : (c >> 3) == 0x1e ? 4
+                                    : 0;
     bool ok = len > 0 && i + len <= in.size();
     for (size_t k = 1; ok && k < len; ++k) {
       ok = (static_cast<unsigned char>(in[i + k]) & 0xc0) == 0x80;
@@ -153,15 +172,30 @@ std::string ValidUtf8(std::string_view in) {
 }
 
 // RFC 2047 "B" encoded words for UTF-8 text, each at most 75 characters, never splitting a
-// character.
+// character. Every word but the last holds a multiple of 3 octets when a character boundary
+// allows, so it needs no base64 padding: GMime (which the mailbox store uses) joins adjacent
+// words before decoding and stops at a padded one.
 std::vector<std::string> EncodedWords(std::string_view utf8) {
   constexpr size_t kMaxBytes = 45;  // 60 base64 characters + 12 for =?UTF-8?B?...?=.
+  auto boundary = [&](size_t pos) {
+    return pos >= utf8.size() || (static_cast<unsigned char>(utf8[pos]) & 0xc0) != 0x80;
+  };
   std::vector<std::string> words;
   size_t i = 0;
   while (i < utf8.size()) {
     size_t end = std::min(utf8.size(), i + kMaxBytes);
-    while (end < utf8.size() && end > i + 1 && (static_cast<unsigned char>(utf8[end]) & 0xc0) == 0x80) {
-      --end;
+    if (end < utf8.size()) {
+      size_t best = 0;
+      size_t any = 0;
+      for (size_t e = end; e > i && e + 24 > end; --e) {
+        if (!boundary(e)) continue;
+        if (any == 0) any = e;
+        if ((e - i) % 3 == 0) {
+          best = e;
+          break;
+        }
+      }
+      end = best != 0 ? best : any != 0 ? any : end;
     }
     words.push_back("=?UTF-8?B?" + common::Base64Encode(utf8.substr(i, end - i)) + "?=");
     i = end;
@@ -241,6 +275,9 @@ std::string SubjectField(std::string_view prefix, std::string_view subject) {
   return out;
 }
 
+// A space that Wrap does not break a line at (it becomes a space).
+constexpr char kNoBreak = '\x01';
+
 // Wraps text at spaces to `width` columns, each line prefixed with `indent`, CRLF ends.
 std::string Wrap(std::string_view text, std::string_view indent, size_t width = 76) {
   std::string out;
@@ -254,6 +291,7 @@ std::string Wrap(std::string_view text, std::string_view indent, size_t width = 
     pos = sp + 1;
     if (word.empty()) continue;
     if (!empty && line.size() + 1 + word.size() > width) {
+      std::replace(line.begin(), line.end(), kNoBreak, ' ');
       out += line + "\r\n";
       line = std::string(indent);
       empty = true;
@@ -262,6 +300,7 @@ std::string Wrap(std::string_view text, std::string_view indent, size_t width = 
     line += word;
     empty = false;
   }
+  std::replace(line.begin(), line.end(), kNoBreak, ' ');
   out += line + "\r\n";
   return out;
 }
@@ -355,8 +394,10 @@ std::string TypedAddress(std::string_view address) {
 }
 
 bool IsSmtpReply(std::string_view s) {
-  return s.size() >= 3 && s[0] >= '2' && s[0] <= '5' && std::isdigit(static_cast<unsigned char>(s[1])) &&
-         std::isdigit(static_cast<unsigned char>(s[2])) && (s.size() == 3 || s[3] == ' ' || s[3] == '-');
+  return s.size() >= 3 && s[0] >= '2' && s[0] <= '5' &&
+         std::isdigit(static_cast<unsigned char>(s[1])) &&
+         std::isdigit(static_cast<unsigned char>(s[2])) &&
+         (s.size() == 3 || s[3] == ' ' || s[3] == '-');
 }
 
 struct EnhancedCode {
@@ -488,32 +529,39 @@ std::string BuildDsn(const DsnInput& in) {
     rcpts.push_back(&m.recipients(i));
   }
 
-  // The original, with CRLF line ends, and what of it goes back.
+  // The original, with CRLF line ends, and what of it goes back. RFC 3461 section 4.3: RET
+  // applies to failure reports; the others return only the header.
   bool too_big = in.original.size() > kDsnMaxReturnedOriginal;
+  bool full_wanted = in.action == DsnAction::kFailed && !m.ret_headers_only() && !too_big;
   std::string original =
-      NormalizeCrlf(too_big ? in.original.substr(0, 256 * 1024) : in.original);
+      NormalizeCrlf(full_wanted ? in.original : in.original.substr(0, kMaxReturnedHeaderBytes));
   std::string headers = HeaderSection(original);
-  bool long_lines = !too_big && HasLongLine(original);
-  bool headers_only = m.ret_headers_only() || too_big || long_lines;
+  // Overlong lines and NULs cannot travel in message/rfc822 (no encoding is allowed there).
+  bool headers_only =
+      !full_wanted || HasLongLine(original) || original.find('\0') != std::string::npos;
 
   std::string subject = m.subject();
   if (subject.empty()) subject = FindHeader(headers, "Subject");
   subject = CleanText(subject);
-  std::string host = AsciiText(in.reporting_mta);
+  std::string host = HostName(in.reporting_mta);
   if (host.empty()) host = "localhost";
-  std::string remote = AsciiText(in.remote_mta);
+  std::string remote = HostName(in.remote_mta);
 
   // Part 1: for the person who sent the message.
   std::string text;
   text += "This is the mail system at " + host + ".\r\n\r\n";
   switch (in.action) {
     case DsnAction::kFailed:
-      text += Wrap("Your message could not be delivered to one or more recipients. It will not "
-                   "be sent again.", "");
+      text += Wrap(
+          "Your message could not be delivered to one or more recipients. It will not "
+          "be sent again.",
+          "");
       break;
     case DsnAction::kDelayed:
-      text += Wrap("Your message has not been delivered to one or more recipients yet. This is "
-                   "only a warning: you do not need to send it again.", "");
+      text += Wrap(
+          "Your message has not been delivered to one or more recipients yet. This is "
+          "only a warning: you do not need to send it again.",
+          "");
       break;
     case DsnAction::kDelivered:
       text += Wrap("Your message was delivered to the recipients listed below.", "");
@@ -535,8 +583,8 @@ std::string BuildDsn(const DsnInput& in) {
       break;
   }
   std::vector<std::string> advice;
-  bool expired = in.action == DsnAction::kFailed && m.expires_unix() > 0 &&
-                 in.now_unix >= m.expires_unix();
+  bool expired =
+      in.action == DsnAction::kFailed && m.expires_unix() > 0 && in.now_unix >= m.expires_unix();
   for (const QueuedRecipient* r : rcpts) {
     text += Wrap(ValidUtf8(CleanText(r->address())), "  ");
     std::string response = ValidUtf8(CleanText(r->last_response()));
@@ -559,20 +607,24 @@ std::string BuildDsn(const DsnInput& in) {
     text += "What you can do:\r\n\r\n";
     for (const std::string& a : advice) text += Wrap(a, "  ") + "\r\n";
   } else if (in.action == DsnAction::kDelayed) {
-    std::string until = m.expires_unix() > 0
-                            ? "until " + FormatRfc5322Date(m.expires_unix())
-                            : "for a while";
+    std::string until = "for a while";
+    if (m.expires_unix() > 0) {
+      until = "until " + FormatRfc5322Date(m.expires_unix());
+      std::replace(until.begin(), until.end(), ' ', kNoBreak);
+    }
     text += Wrap("Our server will keep trying to deliver it " + until +
                      ". If it still cannot be delivered by then, you will get another "
                      "message. If the message is urgent, contact the recipients another way.",
                  "") +
             "\r\n";
   }
-  if (headers_only) {
+  if (in.action != DsnAction::kFailed) {
+    text += Wrap("The header of your message is attached for reference.", "");
+  } else if (headers_only) {
     text += Wrap(std::string("Only the header of your original message is attached") +
                      (m.ret_headers_only() ? " (as requested when it was sent)."
-                      : too_big        ? " (the message is too large to return)."
-                                       : "."),
+                      : too_big            ? " (the message is too large to return)."
+                                           : "."),
                  "");
   } else {
     text += Wrap("Your original message is attached.", "");
@@ -583,26 +635,30 @@ std::string BuildDsn(const DsnInput& in) {
   std::string report;
   report += "Reporting-MTA: dns;" + host + "\r\n";
   if (!m.envid().empty()) report += FoldField("Original-Envelope-Id", AsciiText(m.envid()));
-  if (m.received_unix() > 0) report += "Arrival-Date: " + FormatRfc5322Date(m.received_unix()) + "\r\n";
+  if (m.received_unix() > 0) {
+    report += "Arrival-Date: " + FormatRfc5322Date(m.received_unix()) + "\r\n";
+  }
   for (const QueuedRecipient* r : rcpts) {
     report += "\r\n";
     if (!r->orcpt().empty()) {
       std::string orcpt = r->orcpt();
       size_t semi = orcpt.find(';');
       if (semi != std::string::npos && IsAscii(orcpt)) {
-        report += FoldField("Original-Recipient",
-                            AsciiText(orcpt.substr(0, semi)) + ";" +
-                                DecodeXtext(AsciiText(orcpt.substr(semi + 1))));
+        report +=
+            FoldField("Original-Recipient", AsciiText(orcpt.substr(0, semi)) + ";" +
+                                                DecodeXtext(AsciiText(orcpt.substr(semi + 1))));
       }
     }
     report += FoldField("Final-Recipient", TypedAddress(r->address()));
     report += std::string("Action: ") + ActionName(in.action) + "\r\n";
     report += "Status: " + StatusFor(in.action, *r).ToString() + "\r\n";
-    if (!remote.empty() && !r->last_response().empty()) report += "Remote-MTA: dns;" + remote + "\r\n";
+    if (!remote.empty() && !r->last_response().empty()) {
+      report += "Remote-MTA: dns;" + remote + "\r\n";
+    }
     std::string response = AsciiText(r->last_response());
     if (!response.empty()) {
-      report += FoldField("Diagnostic-Code",
-                          (IsSmtpReply(response) ? "smtp; " : "X-Local; ") + response);
+      report +=
+          FoldField("Diagnostic-Code", (IsSmtpReply(response) ? "smtp; " : "X-Local; ") + response);
     }
     if (r->attempts() > 0 || in.action == DsnAction::kDelivered) {
       report += "Last-Attempt-Date: " + FormatRfc5322Date(in.now_unix) + "\r\n";
@@ -617,7 +673,7 @@ std::string BuildDsn(const DsnInput& in) {
   std::string returned_cte;
   if (headers_only) {
     returned = headers;
-    if (HasLongLine(returned)) {
+    if (HasLongLine(returned) || returned.find('\0') != std::string::npos) {
       returned = QuotedPrintable(returned);
       returned_cte = "quoted-printable";
     }
@@ -635,9 +691,12 @@ std::string BuildDsn(const DsnInput& in) {
 
   // A boundary that occurs in none of the parts ("=_" never occurs in quoted-printable).
   std::string boundary = "=_dsn_" + std::to_string(m.id()) + "_" + std::to_string(in.now_unix);
-  for (int n = 1; returned.find("--" + boundary) != std::string::npos ||
-                  text.find("--" + boundary) != std::string::npos;
-       ++n) {
+  auto occurs = [&](const std::string& b) {
+    std::string delimiter = "--" + b;
+    return returned.find(delimiter) != std::string::npos ||
+           text.find(delimiter) != std::string::npos || report.find(delimiter) != std::string::npos;
+  };
+  for (int n = 1; occurs(boundary); ++n) {
     boundary = "=_dsn_" + std::to_string(m.id()) + "_" + std::to_string(in.now_unix) + "_" +
                std::to_string(n);
   }
@@ -695,8 +754,7 @@ std::string BuildDsn(const DsnInput& in) {
     out += "Content-Description: Original message headers\r\n";
   } else {
     out += "Content-Type: message/rfc822\r\n";
-    out += in.action == DsnAction::kDelivered ? "Content-Description: Delivered message\r\n"
-                                               : "Content-Description: Undelivered message\r\n";
+    out += "Content-Description: Undelivered message\r\n";
   }
   out += "Content-Transfer-Encoding: " + returned_cte + "\r\n\r\n";
   out += returned;

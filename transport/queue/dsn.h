@@ -45,8 +45,11 @@ inline constexpr size_t kDsnMaxReturnedOriginal = 10 * 1024 * 1024;
 //   part 1 text/plain: what happened, the remote server's reply, and what the user can do;
 //   part 2 message/delivery-status: the RFC 3464 fields per recipient;
 //   part 3 message/rfc822 with the original, or text/rfc822-headers with only its header
-//          section when RET=HDRS, when it is larger than kDsnMaxReturnedOriginal, or when it
-//          has lines longer than 998 octets.
+//          section when RET=HDRS, when it is larger than kDsnMaxReturnedOriginal, when it has
+//          lines longer than 998 octets (message/rfc822 cannot be encoded), or when the
+//          report is not a failure (delayed, delivered: RFC 3461 section 4.3).
+// Carries 8-bit octets (Content-Transfer-Encoding: 8bit) only when the returned original
+// or header does; everything the builder writes itself is 7-bit.
 std::string BuildDsn(const DsnInput& in);
 
 // "Tue, 03 Mar 2026 09:05:00 +0000" (RFC 5322 section 3.3, always UTC).

@@ -68,9 +68,8 @@ Status FromRocks(const rocksdb::Status& s, const std::string& what) {
 }
 
 bool HasPending(const QueuedMessage& m) {
-  return std::any_of(m.recipients().begin(), m.recipients().end(), [](const auto& r) {
-    return r.state() == mail::v1::RECIPIENT_STATE_PENDING;
-  });
+  return std::any_of(m.recipients().begin(), m.recipients().end(),
+                     [](const auto& r) { return r.state() == mail::v1::RECIPIENT_STATE_PENDING; });
 }
 
 bool Deliverable(const QueuedMessage& m) { return !m.suspended() && HasPending(m); }
@@ -174,8 +173,8 @@ Status QueueStore::Load() {
     if (!id || !m.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())) ||
         m.id() != *id) {
       // Left in place for an administrator; never delivered, never reused.
-      MAIL_LOG(kError, kComponent) << "unreadable queue envelope, key "
-                                   << (id ? std::to_string(*id) : "(malformed)");
+      MAIL_LOG(kError, kComponent)
+          << "unreadable queue envelope, key " << (id ? std::to_string(*id) : "(malformed)");
       if (id) next_id = std::max(next_id, *id + 1);
       continue;
     }

@@ -81,8 +81,11 @@ class QueueStore {
   // Get-Queue: one summary per next hop, identity "<node>\<next_hop>", ordered by next hop.
   // status: "Suspended" when all its messages are suspended; "Retry" when its last attempt
   // failed (a message with last_error, attempts > 0 and a next attempt after now); else
-  // "Ready". last_error is that of the most recent failure, next_retry_unix the earliest next
-  // attempt among its messages that are not suspended (0 when none).
+  // "Ready" (suspended messages do not make a queue "Retry"). message_count counts every
+  // message. last_error is that of the most recent failure; the envelope has no time of its
+  // last attempt, so "most recent" is estimated as next_attempt_unix less the back-off after
+  // that many attempts (RetryDelaySeconds at scale 1). next_retry_unix is the earliest next
+  // attempt among its deliverable messages (0 when none).
   std::vector<mail::v1::QueueSummary> Summaries(const std::string& node, int64_t now_unix) const;
 
  private:
@@ -96,7 +99,7 @@ class QueueStore {
   common::Status Load();
   common::Status Write(rocksdb::WriteBatch* batch);
   void IndexPut(uint64_t id, const mail::v1::QueuedMessage& m);  // index_mu_ held.
-  void IndexErase(uint64_t id);                                   // index_mu_ held.
+  void IndexErase(uint64_t id);                                  // index_mu_ held.
   std::mutex& MessageLock(uint64_t id) { return message_mu_[id % message_mu_.size()]; }
 
   rocksdb::DB* db_;
@@ -108,8 +111,8 @@ class QueueStore {
   mutable std::array<std::mutex, 64> message_mu_;
 
   mutable std::mutex index_mu_;
-  uint64_t next_id_ = 1;                               // Guarded by index_mu_.
-  std::map<uint64_t, Schedule> index_;                 // Every queued id.
+  uint64_t next_id_ = 1;                              // Guarded by index_mu_.
+  std::map<uint64_t, Schedule> index_;                // Every queued id.
   std::set<std::pair<int64_t, uint64_t>> due_order_;  // (next_attempt, id), deliverable only.
 };
 

@@ -3,13 +3,13 @@
 // client's own (short) timeouts.
 #include "transport/client/smtp_client.h"
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "common/tls.h"
 
@@ -53,7 +53,9 @@ struct Recorded {
 class FakeSmtpServer {
  public:
   FakeSmtpServer(asio::io_context& io, Script script, int connections = 1)
-      : io_(io), acceptor_(io, {asio::ip::make_address("127.0.0.1"), 0}), socket_(io),
+      : io_(io),
+        acceptor_(io, {asio::ip::make_address("127.0.0.1"), 0}),
+        socket_(io),
         script_(std::move(script)) {
     asio::co_spawn(
         io, [this, connections]() -> asio::awaitable<void> { co_await Serve(connections); },
@@ -561,6 +563,46 @@ TEST_F(SmtpClientTest, InvalidAddressesNeverReachTheWire) {
   EXPECT_EQ(out.recipients[0].reply.code, 553);
   EXPECT_EQ(out.recipients[1].reply.code, 250);
   EXPECT_FALSE(HasCommand(server.recorded(), "RSET"));
+}
+
+TEST_F(SmtpClientTest, LargeMessageGoesOutInChunks) {
+  FakeSmtpServer server(io_, Script());
+  // Lines of 64 octets starting with '.', so that stuffing happens across every chunk edge.
+  std::string line = "." + std::string(62, 'y') + "\n";
+  std::string expected_line = "." + line.substr(0, 63) + "\r\n";
+  body_ = "Subject: big\n\n";
+  std::string expected = "Subject: big\r\n\r\n";
+  for (int i = 0; i < 40000; ++i) {  // About 2.5 MB.
+    body_ += line;
+    expected += expected_line;
+  }
+  expected += ".\r\n";
+  SendOutcome out = Send(server.port());
+  EXPECT_EQ(out.recipients[0].reply.code, 250) << out.recipients[0].reply.Text();
+  EXPECT_TRUE(server.recorded().data == expected);  // Not EXPECT_EQ: no 2.5 MB diff output.
+  EXPECT_EQ(server.recorded().data.size(), expected.size());
+}
+
+TEST_F(SmtpClientTest, ManyRecipientsArePipelinedInBatches) {
+  Script script;
+  script.rcpt["r7@fake.test"] = "550 5.1.1 User unknown\r\n";
+  script.rcpt["r149@fake.test"] = "452 4.5.3 Too many recipients\r\n";
+  FakeSmtpServer server(io_, script);
+  envelope_.recipients.clear();
+  for (int i = 0; i < 250; ++i)
+    envelope_.recipients.push_back("r" + std::to_string(i) + "@fake.test");
+  SendOutcome out = Send(server.port());
+  EXPECT_EQ(out.session_reply.code, 0);
+  ASSERT_EQ(out.recipients.size(), 250u);
+  for (int i = 0; i < 250; ++i) {
+    EXPECT_EQ(out.recipients[i].address, "r" + std::to_string(i) + "@fake.test");
+    int expected = i == 7 ? 550 : i == 149 ? 452 : 250;
+    EXPECT_EQ(out.recipients[i].reply.code, expected) << i;
+  }
+  const std::vector<std::string>& commands = server.recorded().commands;
+  ASSERT_EQ(commands.size(), 1u + 1u + 250u + 2u);  // EHLO, MAIL, RCPT x 250, DATA, QUIT.
+  EXPECT_EQ(commands[2], "RCPT TO:<r0@fake.test>");
+  EXPECT_EQ(commands[251], "RCPT TO:<r249@fake.test>");
 }
 
 TEST(DataEncoderTest, SplitAnywhereGivesTheSameWireForm) {

@@ -2,10 +2,10 @@
 // limits and malformed replies.
 #include "transport/codec/reply.h"
 
+#include <gtest/gtest.h>
+
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace transport::smtp {
 namespace {
@@ -54,8 +54,8 @@ TEST(FormatReplyTest, RoundTripsThroughTheParser) {
   std::vector<Reply> replies = ParseAll(wire, wire.size(), &parser);
   ASSERT_EQ(replies.size(), 3u);
   EXPECT_EQ(replies[0].code, 250);
-  EXPECT_EQ(replies[0].lines, (std::vector<std::string>{"mail.example.test", "STARTTLS",
-                                                        "SIZE 1000"}));
+  EXPECT_EQ(replies[0].lines,
+            (std::vector<std::string>{"mail.example.test", "STARTTLS", "SIZE 1000"}));
   EXPECT_EQ(replies[1].code, 550);
   EXPECT_EQ(replies[1].enhanced(), "5.1.1");
   EXPECT_EQ(replies[1].Text(), "5.1.1 User unknown");

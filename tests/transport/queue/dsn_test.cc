@@ -3,12 +3,12 @@
 #include "transport/queue/dsn.h"
 
 #include <gmime/gmime.h>
+#include <gtest/gtest.h>
 
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace transport::queue {
 namespace {
@@ -219,8 +219,8 @@ TEST(DsnTest, FailedReportHasTheRfc3464Structure) {
 
   EXPECT_EQ(p->content_type, "multipart/report");
   EXPECT_EQ(p->report_type, "delivery-status");
-  ASSERT_EQ(p->part_types, (std::vector<std::string>{"text/plain", "message/delivery-status",
-                                                     "message/rfc822"}));
+  ASSERT_EQ(p->part_types,
+            (std::vector<std::string>{"text/plain", "message/delivery-status", "message/rfc822"}));
 
   // The explanation names the recipients, quotes the server, and says what to do.
   std::string text = ContentOf(p->parts[0]);
@@ -263,7 +263,8 @@ TEST(DsnTest, FailedReportHasTheRfc3464Structure) {
 
 TEST(DsnTest, DelayedReportSaysUntilWhenRetriesContinue) {
   QueuedMessage m = Message();
-  m.mutable_recipients(0)->set_last_response("451 4.3.0 <bob@example.org>: Temporary lookup failure");
+  m.mutable_recipients(0)->set_last_response(
+      "451 4.3.0 <bob@example.org>: Temporary lookup failure");
   m.mutable_recipients(0)->set_state(mail::v1::RECIPIENT_STATE_PENDING);
   m.mutable_recipients(0)->set_attempts(5);
   std::string raw = BuildDsn(Input(&m, {0}, DsnAction::kDelayed));
@@ -283,6 +284,10 @@ TEST(DsnTest, DelayedReportSaysUntilWhenRetriesContinue) {
   EXPECT_EQ(groups[1]["Will-Retry-Until"], "Sat, 07 Mar 2026 09:00:00 +0000");
   EXPECT_EQ(groups[1]["Diagnostic-Code"],
             "smtp; 451 4.3.0 <bob@example.org>: Temporary lookup failure");
+  // Not a failure: only the header comes back (RFC 3461 section 4.3).
+  EXPECT_EQ(p->part_types[2], "text/rfc822-headers");
+  EXPECT_NE(ContentOf(p->parts[2]).find("Subject: Quarterly numbers"), std::string::npos);
+  EXPECT_EQ(raw.find("the numbers are attached"), std::string::npos);
 }
 
 TEST(DsnTest, DeliveredReport) {
@@ -299,6 +304,7 @@ TEST(DsnTest, DeliveredReport) {
   EXPECT_EQ(groups[1]["Action"], "delivered");
   EXPECT_EQ(groups[1]["Status"], "2.0.0");
   EXPECT_NE(ContentOf(p->parts[0]).find("was delivered"), std::string::npos);
+  EXPECT_EQ(p->part_types[2], "text/rfc822-headers");
 }
 
 TEST(DsnTest, StatusFallsBackToTheActionClass) {
@@ -324,8 +330,7 @@ TEST(DsnTest, StatusFallsBackToTheActionClass) {
   EXPECT_EQ(groups[1]["Diagnostic-Code"], "smtp; 554 no thanks");
   EXPECT_EQ(groups[1].count("Remote-MTA"), 0u);
   EXPECT_EQ(groups[2]["Status"], "5.0.0");
-  EXPECT_EQ(groups[2]["Diagnostic-Code"],
-            "X-Local; connect to mx.example.org: Connection refused");
+  EXPECT_EQ(groups[2]["Diagnostic-Code"], "X-Local; connect to mx.example.org: Connection refused");
   EXPECT_EQ(groups[3]["Status"], "4.4.1");  // Expired after temporary errors.
   EXPECT_EQ(groups[3]["Action"], "failed");
   EXPECT_EQ(groups[4]["Status"], "5.0.0");
@@ -447,6 +452,39 @@ TEST(DsnTest, OverlongLinesNeverReachTheReport) {
   EXPECT_NE(ContentOf(p->parts[0]).find("anti-spam"), std::string::npos);
 }
 
+TEST(DsnTest, NulInTheOriginalReturnsOnlyTheHeader) {
+  QueuedMessage m = Message();
+  std::string original = "Subject: nul\r\n\r\nbinary ";
+  original += '\0';
+  original += " junk\r\n";
+  DsnInput in = Input(&m, {0}, DsnAction::kFailed, original);
+  in.reporting_mta = "mail example.test<>";  // Not a host name: cleaned.
+  std::string raw = BuildDsn(in);
+  ExpectWellFormedLines(raw);
+  EXPECT_EQ(raw.find('\0'), std::string::npos);
+  auto p = Parse(raw);
+  ASSERT_EQ(p->part_types.size(), 3u);
+  EXPECT_EQ(p->part_types[2], "text/rfc822-headers");
+  EXPECT_EQ(StatusGroups(ContentOf(p->parts[1]))[0]["Reporting-MTA"], "dns;mailexample.test");
+}
+
+TEST(DsnTest, EightBitOriginalIsDeclared) {
+  QueuedMessage m = Message();
+  std::string original =
+      "Subject: Gr\xc3\xbc\xc3\x9f\xc3\xa9\r\n\r\nSch\xc3\xb6ne Gr\xc3\xbc\xc3\x9f\xc3\xa9\r\n";
+  std::string raw = BuildDsn(Input(&m, {0}, DsnAction::kFailed, original));
+  ExpectWellFormedLines(raw);
+  EXPECT_NE(TopHeaders(raw).find("Content-Transfer-Encoding: 8bit\r\n"), std::string::npos);
+  auto p = Parse(raw);
+  ASSERT_EQ(p->part_types.size(), 3u);
+  EXPECT_EQ(p->part_types[2], "message/rfc822");
+  EXPECT_NE(raw.find(original), std::string::npos);
+  // A 7-bit original gives a 7-bit report.
+  raw = BuildDsn(Input(&m, {0}, DsnAction::kFailed));
+  EXPECT_NE(TopHeaders(raw).find("Content-Transfer-Encoding: 7bit\r\n"), std::string::npos);
+  for (char c : raw) ASSERT_EQ(c & 0x80, 0);
+}
+
 TEST(DsnTest, BoundaryDoesNotOccurInTheOriginal) {
   QueuedMessage m = Message();
   std::string original = "Subject: tricky\r\n\r\n--=_dsn_4711_" + std::to_string(kNow) +
@@ -479,6 +517,52 @@ TEST(DsnTest, SameInputSameBytesAndDistinctMessageIds) {
   auto c = Parse(BuildDsn(Input(&m, {0}, DsnAction::kDelayed)));
   EXPECT_NE(a->Header("Message-ID"), b->Header("Message-ID"));
   EXPECT_NE(a->Header("Message-ID"), c->Header("Message-ID"));
+}
+
+// Whatever the envelope and the remote server sent, the report keeps the line rules and its
+// three parts.
+TEST(DsnTest, ArbitraryInputsStayWellFormed) {
+  std::mt19937 rng(3464);
+  auto junk = [&](size_t max_len) {
+    static const std::string kPieces[] = {
+        "\r", "\n", "\r\n", " ", "\t", "\x80", "\xc3\xa9", "\xff",
+        "=?", "?=", "--",   "a", "Z",  ";",    "+2B",      std::string(1, '\0')};
+    std::string out;
+    size_t len = rng() % max_len;
+    while (out.size() < len) {
+      out += rng() % 3 == 0 ? kPieces[rng() % std::size(kPieces)]
+                            : std::string(rng() % 40 + 1, static_cast<char>('a' + rng() % 26));
+    }
+    return out;
+  };
+  for (int i = 0; i < 300; ++i) {
+    QueuedMessage m = Message();
+    m.set_subject(junk(i % 10 == 0 ? 3000 : 200));
+    m.set_sender(junk(60));
+    m.set_envid(junk(120));
+    m.set_ret_headers_only(rng() % 4 == 0);
+    for (auto& r : *m.mutable_recipients()) {
+      r.set_address(junk(80));
+      r.set_orcpt(junk(80));
+      r.set_last_response(junk(i % 7 == 0 ? 2500 : 300));
+    }
+    std::string original = junk(i % 5 == 0 ? 4000 : 600);
+    DsnInput in = Input(&m, {0, 1, 2}, static_cast<DsnAction>(rng() % 3), original);
+    in.reporting_mta = junk(40);
+    in.remote_mta = junk(40);
+    std::string raw = BuildDsn(in);
+    ExpectWellFormedLines(raw);
+    if (::testing::Test::HasFailure()) {
+      ADD_FAILURE() << "iteration " << i;
+      return;
+    }
+    auto p = Parse(raw);
+    ASSERT_NE(p->message, nullptr) << i;
+    ASSERT_EQ(p->part_types.size(), 3u) << i;
+    EXPECT_EQ(p->part_types[1], "message/delivery-status") << i;
+    EXPECT_EQ(StatusGroups(ContentOf(p->parts[1])).size(), 4u) << i;
+    for (char c : ContentOf(p->parts[1])) ASSERT_EQ(c & 0x80, 0) << i;
+  }
 }
 
 TEST(DsnTest, IgnoresIndexesOutOfRange) {

@@ -3,6 +3,7 @@
 // acknowledged).
 #include "transport/queue/queue_store.h"
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -15,8 +16,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace transport::queue {
 namespace {
@@ -402,8 +401,8 @@ TEST_F(QueueStoreTest, AcknowledgedEnqueueSurvivesSigkill) {
     for (uint64_t i = 0;; ++i) {
       QueuedMessage m = Envelope("crash.example", 0);
       m.set_subject("crash " + std::to_string(i));
-      auto id = (*s)->Enqueue(m, "Subject: crash " + std::to_string(i) + "\r\n\r\n" +
-                                     std::string(5000, 'c'));
+      auto id = (*s)->Enqueue(
+          m, "Subject: crash " + std::to_string(i) + "\r\n\r\n" + std::string(5000, 'c'));
       if (!id.ok()) _exit(3);
       uint64_t pair[2] = {*id, i};
       if (write(fds[1], pair, sizeof(pair)) != static_cast<ssize_t>(sizeof(pair))) _exit(4);
