@@ -299,9 +299,8 @@ PathStatus CheckMailbox(std::string_view m) {
   }
   if (at > kMaxLocalPart) return PathStatus::kLocalPartTooLong;
   const std::string_view domain = m.substr(at + 1);
-  const bool ok = !domain.empty() && domain.front() == '['
-                      ? IsValidAddressLiteral(domain)
-                      : IsValidDomain(domain);
+  const bool ok = !domain.empty() && domain.front() == '[' ? IsValidAddressLiteral(domain)
+                                                           : IsValidDomain(domain);
   return ok ? PathStatus::kOk : PathStatus::kBadAddress;
 }
 
@@ -607,8 +606,8 @@ ParseEvent ParseMailOrRcpt(std::string_view rest, Command command) {
 
 ParseEvent ParseBdat(std::string_view rest, Command command) {
   const Words<3> words = SplitWords<3>(rest);
-  const std::optional<uint64_t> size = words.count >= 1 ? ParseDecimal(words.items[0])
-                                                         : std::nullopt;
+  const std::optional<uint64_t> size =
+      words.count >= 1 ? ParseDecimal(words.items[0]) : std::nullopt;
   const bool last = words.count == 2 && EqualsIgnoreCase(words.items[1], "LAST");
   if (!size || words.count > 2 || (words.count == 2 && !last)) {
     return SyntaxError("Syntax: BDAT size [LAST]");
@@ -624,10 +623,9 @@ ParseEvent ParseAuth(std::string_view rest, Command command) {
     return SyntaxError("Syntax: AUTH mechanism [initial-response]");
   }
   const std::string_view mechanism = words.items[0];
-  const bool valid =
-      mechanism.size() <= kMaxMechanism &&
-      std::all_of(mechanism.begin(), mechanism.end(),
-                  [](char c) { return IsAlnum(c) || c == '-' || c == '_'; });
+  const bool valid = mechanism.size() <= kMaxMechanism &&
+                     std::all_of(mechanism.begin(), mechanism.end(),
+                                 [](char c) { return IsAlnum(c) || c == '-' || c == '_'; });
   if (!valid) return SyntaxError("Invalid authentication mechanism");
   command.argument = ToUpper(mechanism);
   if (words.count == 2) {
