@@ -45,6 +45,10 @@ void Stream::Arm(Deadline& d, Clock::duration timeout) {
 
 asio::awaitable<size_t> Stream::ReadSome(char* data, size_t size, Clock::duration timeout,
                                          boost::system::error_code& ec) {
+  if (stopped_) {
+    co_await SendFarewell(ec);
+    co_return 0;
+  }
   Arm(read_deadline_, timeout);
   size_t n;
   if (tls_active_) {
@@ -56,7 +60,28 @@ asio::awaitable<size_t> Stream::ReadSome(char* data, size_t size, Clock::duratio
   }
   read_deadline_.timer.cancel();
   if (read_deadline_.timed_out) ec = asio::error::timed_out;
+  if (stopped_) {
+    co_await SendFarewell(ec);
+    co_return 0;
+  }
   co_return ec ? 0 : n;
+}
+
+asio::awaitable<void> Stream::SendFarewell(boost::system::error_code& ec) {
+  if (!farewell_.empty()) {
+    std::string text;
+    text.swap(farewell_);
+    boost::system::error_code ignored;
+    co_await WriteAll(text, std::chrono::seconds(5), ignored);
+  }
+  ec = asio::error::shut_down;
+}
+
+void Stream::Stop(std::string farewell) {
+  if (stopped_) return;
+  stopped_ = true;
+  farewell_ = std::move(farewell);
+  Cancel();
 }
 
 asio::awaitable<void> Stream::WriteAll(std::string_view data, Clock::duration timeout,

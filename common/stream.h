@@ -38,6 +38,11 @@ class Stream {
   int local_port() const { return local_port_; }
   // Ends any pending operation (used to stop sessions, e.g. Stop-Service).
   void Cancel();
+  // Stop-Service: the pending read (or the next one) sends `farewell` ("* BYE ...") and fails
+  // with asio::error::shut_down, so the session ends the way it ends on a closed connection.
+  // Call on the session's executor.
+  void Stop(std::string farewell);
+  bool stopped() const { return stopped_; }
   void Close();
   asio::any_io_executor executor() { return ssl_.next_layer().get_executor(); }
 
@@ -50,12 +55,15 @@ class Stream {
     bool timed_out = false;
   };
   void Arm(Deadline& d, Clock::duration timeout);
+  asio::awaitable<void> SendFarewell(boost::system::error_code& ec);
 
   std::shared_ptr<asio::ssl::context> tls_context_;
   asio::ssl::stream<asio::ip::tcp::socket> ssl_;
   Deadline read_deadline_;
   Deadline write_deadline_;
   bool tls_active_ = false;
+  bool stopped_ = false;
+  std::string farewell_;
   std::string remote_address_;
   int local_port_ = 0;
 };

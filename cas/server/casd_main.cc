@@ -7,13 +7,15 @@
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "cas/imap/session/imap_server.h"
 #include "cas/pop3/session/pop3_server.h"
 #include "cas/server/change_router.h"
-#include "common/listener.h"
+#include "common/node_agent.h"
+#include "common/service_listeners.h"
 #include "cas/server/settings_watcher.h"
 #include "common/protocol_settings.h"
 #include "common/config.h"
@@ -154,55 +156,60 @@ int main(int argc, char** argv) {
                                         &pop3_holder, &imap_holder);
   settings_watcher.Start();
 
-  std::vector<std::shared_ptr<common::Listener>> listeners;
-  std::vector<std::string> port_lines;
-  auto open = [&](const std::string& proto, const std::string& binding, bool implicit_tls,
-                  common::SessionStarter start) {
-    auto l = std::make_shared<common::Listener>(io, binding, *tls, std::move(start));
-    common::Status s = l->Open();
-    if (!s.ok()) {
-      MAIL_LOG(kWarning, "casd") << s.message();
-      return;
-    }
-    MAIL_LOG(kInfo, "casd") << proto << " listening on " << binding << " (port " << l->port()
-                            << (implicit_tls ? ", implicit TLS)" : ", plain + STARTTLS)");
-    port_lines.push_back(proto + (implicit_tls ? " tls " : " plain ") + std::to_string(l->port()));
-    listeners.push_back(std::move(l));
-  };
-  auto pop3_starter = [&](bool implicit_tls) {
-    return [&, implicit_tls](std::unique_ptr<common::Stream> stream) {
-      auto ex = asio::make_strand(io);
-      asio::co_spawn(ex, cas::pop3::ServePop3(std::move(stream), implicit_tls, &pop3),
-                     asio::detached);
-    };
-  };
-  auto imap_starter = [&](bool implicit_tls) {
-    return [&, implicit_tls](std::unique_ptr<common::Stream> stream) {
-      auto ex = asio::make_strand(io);
-      asio::co_spawn(ex, cas::imap::ServeImap(std::move(stream), implicit_tls, &imap),
-                     asio::detached);
-    };
-  };
-  for (const auto& b : imap_settings.unencrypted_or_tls_bindings()) {
-    open("imap4", b, false, imap_starter(false));
-  }
-  for (const auto& b : imap_settings.ssl_bindings()) open("imap4", b, true, imap_starter(true));
-  for (const auto& b : pop3_settings.unencrypted_or_tls_bindings()) {
-    open("pop3", b, false, pop3_starter(false));
-  }
-  for (const auto& b : pop3_settings.ssl_bindings()) open("pop3", b, true, pop3_starter(true));
-  if (listeners.empty()) {
-    MAIL_LOG(kError, "casd") << "no listener could be opened";
-    return 1;
-  }
-  if (!cfg.port_file().empty()) {
+  // One ServiceListeners per protocol: Start-/Stop-/Restart-Service open and close them.
+  std::mutex port_file_mu;
+  std::vector<common::ServiceListeners*> services;
+  auto write_port_file = [&] {
+    if (cfg.port_file().empty()) return;
+    std::lock_guard<std::mutex> lock(port_file_mu);
     std::string tmp = cfg.port_file() + ".tmp";
     {
       std::ofstream out(tmp);
-      for (const auto& line : port_lines) out << line << "\n";
+      for (auto* svc : services) {
+        for (const auto& line : svc->PortLines()) out << line << "\n";
+      }
     }
     std::rename(tmp.c_str(), cfg.port_file().c_str());
+  };
+  auto bindings_of = [](const mail::v1::ProtocolSettings& s) {
+    std::vector<common::ServiceListeners::Binding> out;
+    for (const auto& b : s.unencrypted_or_tls_bindings()) out.push_back({b, false});
+    for (const auto& b : s.ssl_bindings()) out.push_back({b, true});
+    return out;
+  };
+  common::ServiceListeners imap_service(
+      io, *tls, "imap4", "* BYE IMAP4 service stopped by the administrator\r\n",
+      bindings_of(imap_settings),
+      [&imap](std::unique_ptr<common::Stream> stream, bool implicit_tls) {
+        return cas::imap::ServeImap(std::move(stream), implicit_tls, &imap);
+      },
+      [&] { write_port_file(); });
+  common::ServiceListeners pop3_service(
+      io, *tls, "pop3", "-ERR [SYS/TEMP] POP3 service stopped by the administrator\r\n",
+      bindings_of(pop3_settings),
+      [&pop3](std::unique_ptr<common::Stream> stream, bool implicit_tls) {
+        return cas::pop3::ServePop3(std::move(stream), implicit_tls, &pop3);
+      },
+      [&] { write_port_file(); });
+  services = {&imap_service, &pop3_service};
+  size_t opened = imap_service.Open() + pop3_service.Open();
+  if (opened == 0) {
+    MAIL_LOG(kError, "casd") << "no listener could be opened";
+    return 1;
   }
+
+  // The control plane: this node heartbeats and follows Start-/Stop-/Restart-Service.
+  mail::v1::Node identity;
+  identity.set_name(cfg.node_name());
+  identity.set_version(PROJECT_VERSION_STRING);
+  common::NodeAgent node(
+      cfg.store_endpoint(), identity,
+      {{mail::v1::SERVICE_NAME_POP3, [&] { return pop3_service.running(); },
+        [&](const mail::v1::ServiceState& d) { pop3_service.Apply(d); }},
+       {mail::v1::SERVICE_NAME_IMAP4, [&] { return imap_service.running(); },
+        [&](const mail::v1::ServiceState& d) { imap_service.Apply(d); }}},
+      [&settings_watcher] { return settings_watcher.version(); });
+  node.Start();
 
   unsigned threads = cfg.io_threads() != 0 ? cfg.io_threads()
                                            : std::max(1u, std::thread::hardware_concurrency());
@@ -213,7 +220,9 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&sigs, &sig);
   MAIL_LOG(kInfo, "casd") << "stopping on signal " << sig;
-  for (auto& l : listeners) asio::post(io, [l] { l->Close(); });
+  node.Stop();
+  imap_service.Close(false);
+  pop3_service.Close(false);
   work.reset();
   io.stop();
   for (auto& t : pool) t.join();

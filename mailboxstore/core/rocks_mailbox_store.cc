@@ -205,6 +205,7 @@ Status RocksMailboxStore::OpenDb() {
   }
 
   MAIL_RETURN_IF_ERROR(LoadSettings());
+  MAIL_RETURN_IF_ERROR(LoadControl());
 
   committer_ = std::make_unique<GroupCommitter>(
       db_, options_.sync_writes,

@@ -130,6 +130,11 @@ class RocksMailboxStore {
   // New-/Set-/Remove-ReceiveConnector.
   common::StatusOr<mail::v1::ServerSettings> UpdateReceiveConnector(
       const mail::v1::UpdateReceiveConnectorRequest& req);
+  // ---- Control plane: node registry and service states (Get-/Start-/Stop-Service) ---------
+  mail::v1::HeartbeatResponse Heartbeat(const mail::v1::HeartbeatRequest& req);
+  mail::v1::GetServicesResponse GetServices(const mail::v1::GetServicesRequest& req);
+  common::StatusOr<mail::v1::GetServicesResponse> SetService(const mail::v1::SetServiceRequest& req);
+
   // Set-SendConnector -SmartHosts, Set-TransportService -MessageExpirationTimeout.
   common::StatusOr<mail::v1::ServerSettings> UpdateTransportSettings(
       const mail::v1::UpdateTransportSettingsRequest& req);
@@ -203,6 +208,15 @@ class RocksMailboxStore {
   std::mutex settings_mu_;
   std::condition_variable settings_cv_;
   mail::v1::ServerSettings settings_;  // Explicit values, as stored.
+
+  // Control plane. Keys: (node, ServiceName); node "" holds the default for every node.
+  common::Status LoadControl();
+  mail::v1::ServiceState EffectiveServiceLocked(const std::string& node,
+                                                mail::v1::ServiceName service);
+  std::mutex control_mu_;
+  std::map<std::string, mail::v1::Node> nodes_;
+  std::map<std::pair<std::string, int>, mail::v1::ServiceState> service_states_;
+  std::map<std::pair<std::string, int>, mail::v1::ServiceState> reported_;
   bool stopping_settings_ = false;
   common::Status LoadSettings();
   bool SmtpAuthDisabledByDefault() {

@@ -351,4 +351,32 @@ grpc::Status SettingsService::UpdateTransportSettings(
                 [&](mail::v1::ServerSettings s) { *resp = std::move(s); });
 }
 
+// ---- Control -----------------------------------------------------------------------------
+
+grpc::Status ControlService::Heartbeat(grpc::ServerContext* ctx,
+                                       const mail::v1::HeartbeatRequest* req,
+                                       mail::v1::HeartbeatResponse* resp) {
+  GUARD();
+  *resp = store_->Heartbeat(*req);
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::GetServices(grpc::ServerContext* ctx,
+                                         const mail::v1::GetServicesRequest* req,
+                                         mail::v1::GetServicesResponse* resp) {
+  if (!admin_) return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "admin endpoint only");
+  GUARD();
+  *resp = store_->GetServices(*req);
+  return grpc::Status::OK;
+}
+
+grpc::Status ControlService::SetService(grpc::ServerContext* ctx,
+                                        const mail::v1::SetServiceRequest* req,
+                                        mail::v1::GetServicesResponse* resp) {
+  if (!admin_) return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "admin endpoint only");
+  GUARD();
+  return Assign(store_->SetService(*req),
+                [&](mail::v1::GetServicesResponse r) { *resp = std::move(r); });
+}
+
 }  // namespace mailboxstore

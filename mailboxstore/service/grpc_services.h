@@ -125,6 +125,25 @@ class MaintenanceService final : public mail::v1::Maintenance::Service {
   AdminGuard guard_;
 };
 
+// The node registry and service states. Heartbeat on every endpoint (nodes use the frontend
+// one); GetServices and SetService only where `admin` (with the endpoint's guard).
+class ControlService final : public mail::v1::Control::Service {
+ public:
+  ControlService(RocksMailboxStore* store, AdminGuard guard, bool admin)
+      : store_(store), guard_(std::move(guard)), admin_(admin) {}
+  grpc::Status Heartbeat(grpc::ServerContext*, const mail::v1::HeartbeatRequest*,
+                         mail::v1::HeartbeatResponse*) override;
+  grpc::Status GetServices(grpc::ServerContext*, const mail::v1::GetServicesRequest*,
+                           mail::v1::GetServicesResponse*) override;
+  grpc::Status SetService(grpc::ServerContext*, const mail::v1::SetServiceRequest*,
+                          mail::v1::GetServicesResponse*) override;
+
+ private:
+  RocksMailboxStore* store_;
+  AdminGuard guard_;
+  bool admin_;
+};
+
 // Server settings. Updates only where `allow_update` (the admin endpoints, with their guard).
 class SettingsService final : public mail::v1::Settings::Service {
  public:

@@ -81,7 +81,8 @@ common::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(
     for (grpc::Service* svc :
          {static_cast<grpc::Service*>(new AccessService(store)),
           static_cast<grpc::Service*>(new MessageStoreService(store)),
-          static_cast<grpc::Service*>(new SettingsService(store, AdminGuard(""), false))}) {
+          static_cast<grpc::Service*>(new SettingsService(store, AdminGuard(""), false)),
+          static_cast<grpc::Service*>(new ControlService(store, AdminGuard(""), false))}) {
       s->services_.emplace_back(svc);
       b.RegisterService(svc);
     }
@@ -105,7 +106,8 @@ common::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(
           static_cast<grpc::Service*>(new MaintenanceService(store, AdminGuard(""))),
           static_cast<grpc::Service*>(new AccessService(store)),
           static_cast<grpc::Service*>(new MessageStoreService(store)),
-          static_cast<grpc::Service*>(new SettingsService(store, AdminGuard(""), true))}) {
+          static_cast<grpc::Service*>(new SettingsService(store, AdminGuard(""), true)),
+          static_cast<grpc::Service*>(new ControlService(store, AdminGuard(""), true))}) {
       s->services_.emplace_back(svc);
       b.RegisterService(svc);
     }
@@ -129,7 +131,9 @@ common::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(
           static_cast<grpc::Service*>(
               new MaintenanceService(store, AdminGuard(options.admin_token))),
           static_cast<grpc::Service*>(
-              new SettingsService(store, AdminGuard(options.admin_token), true))}) {
+              new SettingsService(store, AdminGuard(options.admin_token), true)),
+          static_cast<grpc::Service*>(
+              new ControlService(store, AdminGuard(options.admin_token), true))}) {
       s->services_.emplace_back(svc);
       b.RegisterService(svc);
     }

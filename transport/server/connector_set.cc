@@ -29,6 +29,44 @@ std::vector<std::string> ConnectorSet::BindingsFor(const mail::v1::ReceiveConnec
 
 size_t ConnectorSet::Apply(const mail::v1::TransportSettings& effective) {
   std::lock_guard<std::mutex> lock(mu_);
+  last_ = effective;
+  if (!service_wanted_) return 0;
+  return ApplyLocked(effective);
+}
+
+bool ConnectorSet::running() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& r : running_) {
+    if (!r.listeners.empty()) return true;
+  }
+  return false;
+}
+
+void ConnectorSet::ApplyService(const mail::v1::ServiceState& desired) {
+  std::lock_guard<std::mutex> lock(mu_);
+  bool restart = seen_generation_ && desired.restart_generation() != restart_generation_;
+  seen_generation_ = true;
+  restart_generation_ = desired.restart_generation();
+  if (restart && desired.want_running()) {
+    MAIL_LOG(kInfo, "transportd") << "SMTP restarting (Restart-Service)";
+    CloseAllLocked(true);
+    service_wanted_ = true;
+    ApplyLocked(last_);
+    return;
+  }
+  if (desired.want_running() == service_wanted_) return;
+  service_wanted_ = desired.want_running();
+  if (service_wanted_) {
+    MAIL_LOG(kInfo, "transportd") << "SMTP starting (Start-Service)";
+    ApplyLocked(last_);
+  } else {
+    MAIL_LOG(kInfo, "transportd") << "SMTP stopping (Stop-Service): ending " << sessions_->size()
+                                  << " sessions";
+    CloseAllLocked(true);
+  }
+}
+
+size_t ConnectorSet::ApplyLocked(const mail::v1::TransportSettings& effective) {
   std::vector<Running> next;
   for (const auto& c : effective.receive_connectors()) {
     if (!c.enabled()) continue;
@@ -53,20 +91,31 @@ size_t ConnectorSet::Apply(const mail::v1::TransportSettings& effective) {
     r.name = c.name();
     r.bindings = bindings;
     r.state = std::make_shared<ConnectorState>(c);
-    for (const std::string& b : bindings) {
+    for (const std::string& configured : bindings) {
       std::shared_ptr<ConnectorState> state = r.state;
       SmtpServices* services = services_;
       asio::io_context* io = &io_;
+      auto registry = sessions_;
+      std::string b = configured;
+      const std::string zero_key = c.name() + "|" + configured;
+      size_t colon = configured.rfind(':');
+      bool zero = colon != std::string::npos && configured.substr(colon + 1) == "0";
+      if (zero && zero_ports_.count(zero_key) != 0) {
+        b = configured.substr(0, colon + 1) + std::to_string(zero_ports_[zero_key]);
+      }
       auto listener = std::make_shared<common::Listener>(
-          io_, b, tls_, [state, services, io](std::unique_ptr<common::Stream> stream) {
+          io_, b, tls_, [state, services, io, registry](std::unique_ptr<common::Stream> stream) {
             auto ex = asio::make_strand(*io);
-            asio::co_spawn(ex, ServeSmtp(std::move(stream), state, services), asio::detached);
+            uint64_t id = registry->Add(stream.get(), ex);
+            asio::co_spawn(ex, ServeSmtp(std::move(stream), state, services),
+                           [registry, id](std::exception_ptr) { registry->Remove(id); });
           });
       common::Status s = listener->Open();
       if (!s.ok()) {
         MAIL_LOG(kWarning, "transportd") << c.name() << ": " << s.message();
         continue;
       }
+      if (zero) zero_ports_[zero_key] = listener->port();
       MAIL_LOG(kInfo, "transportd") << "receive connector \"" << c.name() << "\" listening on " << b
                                     << " (port " << listener->port()
                                     << (c.implicit_tls() ? ", implicit TLS)" : ", STARTTLS)");
@@ -89,10 +138,16 @@ size_t ConnectorSet::Apply(const mail::v1::TransportSettings& effective) {
 
 void ConnectorSet::CloseAll() {
   std::lock_guard<std::mutex> lock(mu_);
+  CloseAllLocked(false);
+}
+
+void ConnectorSet::CloseAllLocked(bool end_sessions) {
   for (auto& r : running_) {
     for (auto& l : r.listeners) asio::post(io_, [l] { l->Close(); });
   }
   running_.clear();
+  if (end_sessions) sessions_->StopAll("421 4.3.2 SMTP service stopped by the administrator\r\n");
+  WritePortFile();
 }
 
 void ConnectorSet::WritePortFile() {

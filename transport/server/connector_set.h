@@ -4,6 +4,7 @@
 // keep the settings they started with.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -11,6 +12,8 @@
 
 #include "common/asio.h"
 #include "common/listener.h"
+#include "common/session_registry.h"
+#include "control.pb.h"
 #include "settings.pb.h"
 #include "transport/server/smtp_session.h"
 
@@ -22,9 +25,13 @@ class ConnectorSet {
   ConnectorSet(asio::io_context& io, std::shared_ptr<asio::ssl::context> tls,
                SmtpServices* services, std::vector<mail::v1::ReceiveConnector> node_bindings,
                std::string port_file);
-  // Thread-safe. Returns the number of listeners open afterwards.
+  // Thread-safe. Returns the number of listeners open afterwards (0 while the SMTP service
+  // is stopped: the settings are kept for Start-Service).
   size_t Apply(const mail::v1::TransportSettings& effective);
   void CloseAll();
+  // Start-/Stop-/Restart-Service SMTP from the control plane.
+  void ApplyService(const mail::v1::ServiceState& desired);
+  bool running() const;
 
  private:
   struct Running {
@@ -34,6 +41,8 @@ class ConnectorSet {
     std::vector<std::shared_ptr<common::Listener>> listeners;
   };
   std::vector<std::string> BindingsFor(const mail::v1::ReceiveConnector& c) const;
+  size_t ApplyLocked(const mail::v1::TransportSettings& effective);
+  void CloseAllLocked(bool end_sessions);
   void WritePortFile();
 
   asio::io_context& io_;
@@ -41,8 +50,15 @@ class ConnectorSet {
   SmtpServices* services_;
   std::vector<mail::v1::ReceiveConnector> node_bindings_;
   std::string port_file_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::vector<Running> running_;
+  std::shared_ptr<common::SessionRegistry> sessions_ = std::make_shared<common::SessionRegistry>();
+  mail::v1::TransportSettings last_;
+  bool service_wanted_ = true;
+  bool seen_generation_ = false;
+  uint64_t restart_generation_ = 0;
+  // Bindings configured with port 0 keep the port they got first, across stop and start.
+  std::map<std::string, int> zero_ports_;
 };
 
 }  // namespace transport

@@ -15,6 +15,7 @@
 #include "common/blocking_pool.h"
 #include "common/config.h"
 #include "common/logging.h"
+#include "common/node_agent.h"
 #include "common/protocol_log.h"
 #include "common/tls.h"
 #include "common/transport_settings.h"
@@ -273,9 +274,11 @@ int main(int argc, char** argv) {
 
   // Set-ReceiveConnector, Set-SendConnector and the rest apply live.
   uint64_t applied_version = 0;
+  std::atomic<uint64_t> settings_version{0};
   Watcher watcher(cfg.store_endpoint(), [&](const mail::v1::ServerSettings& s) {
     settings.Set(s.transport());
     connectors.Apply(settings.Get());
+    settings_version = s.version();
     if (s.version() != applied_version) {
       MAIL_LOG(kInfo, "transportd") << "applied settings version " << s.version();
       applied_version = s.version();
@@ -283,6 +286,17 @@ int main(int argc, char** argv) {
     agent.Wake();
   });
   watcher.Start();
+
+  // The control plane: this node heartbeats and follows Start-/Stop-/Restart-Service SMTP.
+  mail::v1::Node identity;
+  identity.set_name(cfg.node_name());
+  identity.set_version(PROJECT_VERSION_STRING);
+  common::NodeAgent node(
+      cfg.store_endpoint(), identity,
+      {{mail::v1::SERVICE_NAME_SMTP, [&] { return connectors.running(); },
+        [&](const mail::v1::ServiceState& d) { connectors.ApplyService(d); }}},
+      [&settings_version] { return settings_version.load(); });
+  node.Start();
 
   unsigned threads = cfg.io_threads() != 0 ? cfg.io_threads()
                                            : std::max(1u, std::thread::hardware_concurrency());
@@ -295,6 +309,7 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&sigs, &sig);
   MAIL_LOG(kInfo, "transportd") << "stopping on signal " << sig;
+  node.Stop();
   watcher.Stop();
   agent.Stop();
   connectors.CloseAll();
