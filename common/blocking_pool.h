@@ -64,6 +64,8 @@ struct RunBlockingInit {
 }  // namespace internal
 
 // co_await RunBlocking(pool, [&] { return stub->Call(...); });
+// Capture only pointers and scalars: with GCC 12 a lambda temporary holding a class-type copy
+// (a protobuf message, a std::string) in a co_await expression was seen destroyed twice.
 // Not a coroutine itself, and the callable is handed over as a raw pointer (see above).
 template <typename F>
 auto RunBlocking(BlockingPool* pool, F&& f) {

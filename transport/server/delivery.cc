@@ -184,7 +184,8 @@ asio::awaitable<void> DeliveryAgent::Attempt(mail::v1::QueuedMessage m) {
   // crash it is retried at this time).
   m.set_next_attempt_unix(now + queue::RetryDelaySeconds(m.attempts() + 1, options_.retry_scale));
   auto* q = queue_;
-  (void)co_await common::RunBlocking(pool_, [q, m] { return q->Update(m); });
+  const mail::v1::QueuedMessage* mp = &m;
+  (void)co_await common::RunBlocking(pool_, [q, mp] { return q->Update(*mp); });
   auto body_or = co_await common::RunBlocking(pool_, [q, id] { return q->GetBody(id); });
   std::vector<int> failed, delivered;
   if (!body_or.ok()) {
@@ -338,7 +339,7 @@ asio::awaitable<void> DeliveryAgent::Attempt(mail::v1::QueuedMessage m) {
       return r.state() == mail::v1::RECIPIENT_STATE_PENDING;
     });
     if (pending || !body_or.ok()) {
-      (void)co_await common::RunBlocking(pool_, [q, m] { return q->Update(m); });
+      (void)co_await common::RunBlocking(pool_, [q, mp] { return q->Update(*mp); });
     }
   }
   {
@@ -395,8 +396,9 @@ asio::awaitable<AcceptReply> StoreAndQueueAcceptor::Accept(const Transaction* tx
   if (!remote.empty()) {
     mail::v1::QueuedMessage m = make_envelope(remote);
     m.set_next_hop(agent_->NextHopFor(false, remote.front()->address));
-    auto id = co_await common::RunBlocking(pool_, [q, m, message] {
-      return q->Enqueue(m, *message);
+    const mail::v1::QueuedMessage* mp = &m;
+    auto id = co_await common::RunBlocking(pool_, [q, mp, message] {
+      return q->Enqueue(*mp, *message);
     });
     if (!id.ok()) {
       MAIL_LOG(kError, "smtp") << txn->session_id << " queue write failed: " << id.status().ToString();
@@ -446,7 +448,8 @@ asio::awaitable<AcceptReply> StoreAndQueueAcceptor::Accept(const Transaction* tx
     // A store hiccup for some mailboxes only: the queue retries them.
     mail::v1::QueuedMessage m = make_envelope(retry);
     m.set_next_hop("Mailbox Delivery");
-    auto id = co_await common::RunBlocking(pool_, [q, m, message] { return q->Enqueue(m, *message); });
+    const mail::v1::QueuedMessage* mp = &m;
+    auto id = co_await common::RunBlocking(pool_, [q, mp, message] { return q->Enqueue(*mp, *message); });
     if (!id.ok()) {
       co_return AcceptReply{451, "4.3.0", "Queue temporarily unavailable; try again later"};
     }
@@ -461,8 +464,10 @@ asio::awaitable<AcceptReply> StoreAndQueueAcceptor::Accept(const Transaction* tx
     std::vector<int> all;
     for (int i = 0; i < m.recipients_size(); ++i) all.push_back(i);
     DeliveryAgent* agent = agent_;
-    co_await common::RunBlocking(pool_, [agent, m, message, all] {
-      agent->QueueDsn(m, *message, all, static_cast<int>(queue::DsnAction::kFailed));
+    const mail::v1::QueuedMessage* mp = &m;
+    const std::vector<int>* allp = &all;
+    co_await common::RunBlocking(pool_, [agent, mp, message, allp] {
+      agent->QueueDsn(*mp, *message, *allp, static_cast<int>(queue::DsnAction::kFailed));
       return 0;
     });
   }
