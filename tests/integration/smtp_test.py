@@ -248,6 +248,46 @@ class SmtpTest(unittest.TestCase):
         subjects = sorted(email.message_from_bytes(m[1])["Subject"] for m in msgs)
         self.assertEqual(subjects, ["from alias", "send as"])
 
+    def test_delivery_wakes_an_idle_imap_client(self):
+        raw = socket.create_connection(("127.0.0.1", self.casd.port("imap4", "tls")), timeout=30)
+        imap = tls_context().wrap_socket(raw, server_hostname="mail.example.test")
+        f = imap.makefile("rb")
+        def until(prefix):
+            while True:
+                line = f.readline()
+                if not line:
+                    raise AssertionError("IMAP connection closed")
+                if line.startswith(prefix):
+                    return line
+        until(b"* OK")
+        imap.sendall(b'a LOGIN %s "%s"\r\n' % (self.user.encode(), PASSWORD.encode()))
+        until(b"a OK")
+        imap.sendall(b"b SELECT INBOX\r\nc IDLE\r\n")
+        until(b"+ ")
+        with self.submission() as s:
+            s.login(self.user, PASSWORD)
+            s.sendmail(self.address, [self.address], message(self.address, self.address, "idle"))
+        # RFC 2177: the new message is announced while the client idles.
+        self.assertEqual(until(b"* 1 EXISTS").strip(), b"* 1 EXISTS")
+        imap.sendall(b"DONE\r\nd LOGOUT\r\n")
+        until(b"c OK")
+        imap.close()
+
+    def test_recipient_over_quota_is_refused_with_552(self):
+        full = self.new_user(self.user + "full")
+        self.admin("Set-Mailbox", "-Identity", full, "-ProhibitSendReceiveQuota", "65536")
+        filler = "x" * 70000 + "\r\n"
+        with smtplib.SMTP("127.0.0.1", self.transport.port("Default Frontend"), timeout=30) as s:
+            s.ehlo("mx.example.org")
+            refused = s.sendmail("a@example.org", [full, self.address],
+                                 message("a@example.org", full, "too big for one", filler))
+            # The mailbox over its quota does not get it; the other one does.
+            self.assertIn(full, refused)
+            self.assertEqual(refused[full][0], 552)
+            self.assertTrue(refused[full][1].startswith(b"5.2.2"), refused)
+        self.wait_inbox(self.user, 1)
+        self.assertEqual(self.inbox(full.split("@")[0]), [])
+
     # ---- Inbound on 25 ---------------------------------------------------------------------
 
     def test_port_25_accepts_local_refuses_unknown_and_relay(self):
