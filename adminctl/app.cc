@@ -37,6 +37,12 @@ bool ReadScript(const std::string& path, std::string* text, std::ostream& err) {
   return true;
 }
 
+// Options filled in by hand (tests, embedders) may leave it empty.
+std::string TransportEndpoint(const Options& options) {
+  return options.transport_endpoint.empty() ? kDefaultTransportEndpoint
+                                            : options.transport_endpoint;
+}
+
 }  // namespace
 
 std::string LocalHostName() {
@@ -51,10 +57,17 @@ std::string LocalHostName() {
 Connection::Connection(const Options& options, Terminal& terminal, std::ostream& warnings)
     : channel_(grpc::CreateChannel(options.endpoint, grpc::InsecureChannelCredentials())),
       directory_(mail::v1::Directory::NewStub(channel_)),
-      settings_(mail::v1::Settings::NewStub(channel_)) {
+      settings_(mail::v1::Settings::NewStub(channel_)),
+      control_(mail::v1::Control::NewStub(channel_)),
+      transport_channel_(
+          grpc::CreateChannel(TransportEndpoint(options), grpc::InsecureChannelCredentials())),
+      queue_(mail::v1::Queue::NewStub(transport_channel_)) {
   context_.directory = directory_.get();
   context_.settings = settings_.get();
+  context_.control = control_.get();
   context_.endpoint = options.endpoint;
+  context_.queue = queue_.get();
+  context_.transport_endpoint = TransportEndpoint(options);
   context_.token = options.token;
   context_.server_name = LocalHostName();
   context_.terminal = &terminal;

@@ -27,8 +27,9 @@ inline constexpr size_t kMaxScriptBytes = 4 * 1024 * 1024;
 
 int RunAdminctl(const Options& options, std::ostream& out, std::ostream& err, Terminal& terminal);
 
-// The channel to options.endpoint, its stubs, and a CmdletContext that uses them (token,
-// server name, `terminal`, warnings to `warnings`). The channel connects on first use.
+// The channel to options.endpoint, its stubs, the channel to options.transport_endpoint with
+// its Queue stub, and a CmdletContext that uses them (token, server name, `terminal`, warnings
+// to `warnings`). The channels connect on first use.
 class Connection {
  public:
   Connection(const Options& options, Terminal& terminal, std::ostream& warnings);
@@ -41,6 +42,9 @@ class Connection {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<mail::v1::Directory::Stub> directory_;
   std::unique_ptr<mail::v1::Settings::Stub> settings_;
+  std::unique_ptr<mail::v1::Control::Stub> control_;
+  std::shared_ptr<grpc::Channel> transport_channel_;
+  std::unique_ptr<mail::v1::Queue::Stub> queue_;
   CmdletContext context_;
 };
 

@@ -19,6 +19,10 @@ CmdletRegistry DefaultRegistry() {
   RegisterMailboxCmdlets(&registry);
   RegisterCasMailboxCmdlets(&registry);
   RegisterProtocolSettingsCmdlets(&registry);
+  RegisterServiceCmdlets(&registry);
+  RegisterTransportCmdlets(&registry);
+  RegisterRecipientPermissionCmdlets(&registry);
+  RegisterQueueCmdlets(&registry);
   RegisterFormatCmdlets(&registry);
   RegisterHelpCmdlets(&registry);
   return registry;
@@ -76,6 +80,30 @@ CmdletStatus StatusFromGrpc(const grpc::Status& status, std::string_view identit
 
 void Warn(const CmdletContext& context, std::string_view text) {
   if (context.warnings != nullptr) *context.warnings << "WARNING: " << text << "\n";
+}
+
+CmdletStatus ConfirmAction(const parser::BoundCommand& args, CmdletContext& context,
+                           const std::string& what, const std::string& cannot_ask, bool* proceed) {
+  *proceed = true;
+  if (args.Has("Confirm") && !args.GetSwitch("Confirm")) return CmdletStatus::Ok();
+  if (context.terminal == nullptr || !context.terminal->IsInteractive()) {
+    return CmdletStatus::Error(cannot_ask);
+  }
+  *proceed = false;
+  const std::string prompt = "\nConfirm\nAre you sure you want to perform this action?\n" + what +
+                             "\n[Y] Yes  [N] No  (default is \"N\"): ";
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    std::optional<std::string> answer =
+        context.terminal->ReadLine(attempt == 0 ? prompt : "[Y] Yes  [N] No  (default is \"N\"): ");
+    if (!answer) return CmdletStatus::Ok();
+    const std::string a = parser::AsciiLower(*answer);
+    if (a == "y" || a == "yes") {
+      *proceed = true;
+      return CmdletStatus::Ok();
+    }
+    if (a.empty() || a == "n" || a == "no") return CmdletStatus::Ok();
+  }
+  return CmdletStatus::Ok();
 }
 
 }  // namespace adminctl

@@ -20,6 +20,7 @@
 #include "adminctl/parser/schema.h"
 #include "control.grpc.pb.h"
 #include "directory.grpc.pb.h"
+#include "transport.grpc.pb.h"
 
 namespace adminctl {
 
@@ -56,8 +57,15 @@ struct CmdletContext {
   mail::v1::Directory::StubInterface* directory = nullptr;
   // Get-/Set-PopSettings and Get-/Set-ImapSettings; served on the same admin endpoint.
   mail::v1::Settings::StubInterface* settings = nullptr;
+  // Get-Service, Start-/Stop-/Restart-Service, Set-Service; on the same admin endpoint.
+  mail::v1::Control::StubInterface* control = nullptr;
   // Shown in "Cannot connect to the mailbox store at <endpoint>".
   std::string endpoint;
+  // The queue cmdlets (Get-Queue, Get-Message, ...): transportd's admin socket, a separate
+  // endpoint that is sent no token.
+  mail::v1::Queue::StubInterface* queue = nullptr;
+  // Shown in "Cannot connect to the transport service at <endpoint>".
+  std::string transport_endpoint;
   // Sent as "authorization: Bearer <token>" when not empty.
   std::string token;
   // Deadline of each call. Default: 30 s.
@@ -110,6 +118,14 @@ void RegisterFormatCmdlets(CmdletRegistry* registry);
 void RegisterMailboxCmdlets(CmdletRegistry* registry);
 void RegisterCasMailboxCmdlets(CmdletRegistry* registry);
 void RegisterProtocolSettingsCmdlets(CmdletRegistry* registry);
+// Receive and send connectors, Get-/Set-TransportService, Get-/Set-TransportConfig.
+void RegisterTransportCmdlets(CmdletRegistry* registry);
+// Add-/Get-/Remove-RecipientPermission (Send As).
+void RegisterRecipientPermissionCmdlets(CmdletRegistry* registry);
+// Get-Queue, Get-Message and the queue and message actions, against transportd.
+void RegisterQueueCmdlets(CmdletRegistry* registry);
+// Get-Service, Start-Service, Stop-Service, Restart-Service and Set-Service.
+void RegisterServiceCmdlets(CmdletRegistry* registry);
 // Get-Command and Get-Help (cmdlets_help.cc).
 void RegisterHelpCmdlets(CmdletRegistry* registry);
 // Every cmdlet adminctl knows.
@@ -124,5 +140,12 @@ CmdletStatus StatusFromGrpc(const grpc::Status& status, std::string_view identit
 
 // Prints "WARNING: <text>" to context.warnings.
 void Warn(const CmdletContext& context, std::string_view text);
+
+// PowerShell's confirmation for cmdlets that remove or grant something: unless -Confirm:$false
+// was given, asks "Are you sure you want to perform this action?\n<what>" on the terminal
+// until the answer is Yes or No. `*proceed` is false when the answer was No (or input ended).
+// Fails with `cannot_ask` when standard input is not a terminal.
+CmdletStatus ConfirmAction(const parser::BoundCommand& args, CmdletContext& context,
+                           const std::string& what, const std::string& cannot_ask, bool* proceed);
 
 }  // namespace adminctl

@@ -274,36 +274,18 @@ CmdletStatus SetMailbox(const BoundCommand& args, const std::vector<Record>&,
   return CmdletStatus::Ok();
 }
 
-// Asks "[Y] Yes  [N] No" until the answer is one of those; No at end of input.
-bool Confirm(Terminal& terminal, const std::string& what) {
-  const std::string prompt = "\nConfirm\nAre you sure you want to perform this action?\n" + what +
-                             "\n[Y] Yes  [N] No  (default is \"N\"): ";
-  for (int attempt = 0; attempt < 10; ++attempt) {
-    std::optional<std::string> answer = terminal.ReadLine(attempt == 0 ? prompt
-                                                                       : "[Y] Yes  [N] No  "
-                                                                         "(default is \"N\"): ");
-    if (!answer) return false;
-    const std::string a = parser::AsciiLower(*answer);
-    if (a == "y" || a == "yes") return true;
-    if (a.empty() || a == "n" || a == "no") return false;
-  }
-  return false;
-}
-
 CmdletStatus RemoveMailbox(const BoundCommand& args, const std::vector<Record>&,
                            CmdletContext& context, CmdletOutput*) {
   const std::string identity = args.GetString("Identity").value_or("");
-  const bool skip_prompt = args.Has("Confirm") && !args.GetSwitch("Confirm");
-  if (!skip_prompt) {
-    if (context.terminal == nullptr || !context.terminal->IsInteractive()) {
-      return CmdletStatus::Error(
+  bool proceed = false;
+  if (CmdletStatus s = ConfirmAction(
+          args, context, "Removing mailbox \"" + identity + "\".",
           "Removing mailbox '" + identity +
-          "' needs confirmation, but standard input is not a terminal, so adminctl cannot "
-          "ask. Add -Confirm:$false to remove it without a prompt.");
-    }
-    if (!Confirm(*context.terminal, "Removing mailbox \"" + identity + "\".")) {
-      return CmdletStatus::Ok();
-    }
+              "' needs confirmation, but standard input is not a terminal, so adminctl cannot "
+              "ask. Add -Confirm:$false to remove it without a prompt.",
+          &proceed);
+      !s.ok() || !proceed) {
+    return s;
   }
   mail::v1::DeleteMailboxRequest request;
   request.set_identity(identity);

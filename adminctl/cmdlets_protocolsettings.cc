@@ -157,55 +157,6 @@ std::string LoginTypeText(int value) {
   return std::to_string(value);  // A newer server's value.
 }
 
-// PowerShell's TimeSpan display: "00:01:00", "1.00:00:00".
-std::string FormatTimeSpan(uint32_t seconds) {
-  const uint32_t days = seconds / 86400;
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%02u:%02u:%02u", seconds / 3600 % 24, seconds / 60 % 60,
-                seconds % 60);
-  return days == 0 ? std::string(buf) : std::to_string(days) + "." + buf;
-}
-
-// "hh:mm", "hh:mm:ss" or "d.hh:mm:ss" (as .NET's TimeSpan.Parse, without fractions or a
-// sign). Bare numbers are refused: .NET would read "30" as 30 days.
-std::optional<uint32_t> ParseTimeSpan(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  uint64_t days = 0;
-  const size_t colon = text.find(':');
-  if (colon == std::string_view::npos) return std::nullopt;
-  const size_t dot = text.find('.');
-  if (dot != std::string_view::npos && dot < colon) {
-    std::string_view d = text.substr(0, dot);
-    if (d.empty() || d.size() > 8) return std::nullopt;
-    for (char c : d) {
-      if (c < '0' || c > '9') return std::nullopt;
-      days = days * 10 + static_cast<uint64_t>(c - '0');
-    }
-    text.remove_prefix(dot + 1);
-  }
-  // Two or three parts of one or two digits: hours, minutes and optional seconds.
-  uint64_t parts[3] = {0, 0, 0};
-  size_t count = 0;
-  size_t start = 0;
-  while (true) {
-    const size_t end = std::min(text.find(':', start), text.size());
-    std::string_view part = text.substr(start, end - start);
-    if (count == 3 || part.empty() || part.size() > 2) return std::nullopt;
-    for (char c : part) {
-      if (c < '0' || c > '9') return std::nullopt;
-      parts[count] = parts[count] * 10 + static_cast<uint64_t>(c - '0');
-    }
-    ++count;
-    if (end == text.size()) break;
-    start = end + 1;
-  }
-  if (count < 2 || parts[0] > 23 || parts[1] > 59 || parts[2] > 59) return std::nullopt;
-  const uint64_t total = days * 86400 + parts[0] * 3600 + parts[1] * 60 + parts[2];
-  if (total > std::numeric_limits<uint32_t>::max()) return std::nullopt;
-  return static_cast<uint32_t>(total);
-}
-
 // How `s` is shown in Get-*Settings and in "What if:" lines.
 std::string Display(const ProtocolSettings& settings, const Setting& s, const FieldDescriptor* f) {
   const google::protobuf::Reflection* r = settings.GetReflection();
@@ -359,7 +310,7 @@ CmdletStatus Apply(const Setting& s, const FieldDescriptor* f, const BoundValue&
       return CmdletStatus::Ok();
     case Kind::kTimeSpan: {
       if (v.is_null) return NullArgument(parameter);
-      std::optional<uint32_t> seconds = ParseTimeSpan(v.text);
+      std::optional<uint32_t> seconds = parser::ParseTimeSpan(v.text);
       if (!seconds) {
         return CannotConvert(parameter, v.text, kTimeSpanType,
                              "Give a time span as hh:mm:ss or d.hh:mm:ss, for example 00:01:00.");

@@ -153,7 +153,8 @@ Completion Complete(const CmdletRegistry& registry, std::string_view line) {
         frames.push_back(Frame());
         break;
       case TokenKind::kHashStart:
-        frames.push_back(Frame{.hashtable = true});
+        frames.push_back(Frame());
+        frames.back().hashtable = true;
         break;
       case TokenKind::kRParen:
       case TokenKind::kRBrace:

@@ -225,6 +225,14 @@ std::string FormatMultiValue(const std::vector<std::string>& values) {
   return out + "}";
 }
 
+std::string FormatTimeSpan(uint32_t seconds) {
+  const uint32_t days = seconds / 86400;
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%02u:%02u:%02u", seconds / 3600 % 24, seconds / 60 % 60,
+                seconds % 60);
+  return days == 0 ? std::string(buf) : std::to_string(days) + "." + buf;
+}
+
 std::string FormatDateTime(int64_t unix_seconds) {
   if (unix_seconds == 0) return "";
   const std::time_t t = static_cast<std::time_t>(unix_seconds);

@@ -67,6 +67,8 @@ std::string FormatQuota(uint64_t bytes);
 std::string FormatMultiValue(const std::vector<std::string>& values);
 // "1,234,567".
 std::string FormatThousands(uint64_t n);
+// PowerShell's TimeSpan display: "00:01:00", "1.00:00:00".
+std::string FormatTimeSpan(uint32_t seconds);
 // PowerShell's Boolean display: "True" / "False".
 inline std::string FormatBool(bool b) { return b ? "True" : "False"; }
 // A time in the local zone as en-US PowerShell prints DateTime: "11/26/2024 5:36:12 AM".

@@ -71,13 +71,14 @@ std::string Indent(std::string_view text, size_t indent) {
   return out;
 }
 
-// "Name                         value" as in the attribute block of a parameter.
-std::string Attribute(std::string_view name, std::string_view value) {
-  std::string line(8, ' ');
-  line += name;
-  line.append(std::max<size_t>(1, 29 - name.size()), ' ');
-  line += value;
-  return line + "\n";
+// "Name                         value" as in the attribute block of a parameter; a long value
+// wraps at blanks, its continuation lines aligned with its start.
+std::string Attribute(std::string_view name, std::string_view value, size_t width) {
+  std::string label(8, ' ');
+  label += name;
+  label.append(std::max<size_t>(1, 29 - name.size()), ' ');
+  const std::string wrapped = WrapText(value, label.size(), width);
+  return label + wrapped.substr(std::min(label.size(), wrapped.size()));
 }
 
 std::string Join(const std::vector<std::string>& values, std::string_view separator) {
@@ -113,11 +114,19 @@ std::string SyntaxTypeOf(const ParameterSpec& spec) {
 }
 
 std::string SyntaxText(const parser::CommandSchema& schema, size_t width) {
-  std::string out = schema.name;
-  const size_t hang = schema.name.size() + 1;
-  size_t line_length = out.size();
+  std::vector<std::string> items;
+  size_t widest = 0;
   for (const ParameterSpec* spec : SyntaxOrder(schema)) {
-    const std::string item = SyntaxItem(*spec);
+    items.push_back(SyntaxItem(*spec));
+    widest = std::max(widest, items.back().size());
+  }
+  std::string out = schema.name;
+  // Continuation lines start under the first parameter, unless the widest item would then
+  // not fit: then 4 columns in.
+  size_t hang = schema.name.size() + 1;
+  if (width != std::string::npos && hang + widest > width) hang = 4;
+  size_t line_length = out.size();
+  for (const std::string& item : items) {
     if (line_length > hang && line_length + 1 + item.size() > width) {
       out += "\n" + std::string(hang, ' ') + item;
       line_length = hang + item.size();
@@ -182,17 +191,23 @@ std::string RenderParameterHelp(const Cmdlet& cmdlet, const ParameterSpec& spec,
   out += "\n";
   std::string required = spec.mandatory ? "true" : "false";
   if (spec.mandatory && spec.type == ParamType::kSecureString) {
-    required += " (prompted for on a terminal when left out)";
+    required += " (asked for on a terminal if left out)";
   }
-  out += Attribute("Required?", required);
-  out += Attribute("Position?", spec.position >= 0 ? std::to_string(spec.position) : "named");
-  out += Attribute("Default value", text != nullptr && !text->default_value.empty()
-                                        ? std::string_view(text->default_value)
-                                        : std::string_view("None"));
-  out += Attribute("Accept pipeline input?", spec.from_pipeline ? "true (ByPropertyName)" : "false");
-  if (!spec.enum_values.empty()) out += Attribute("Accepted values", Join(spec.enum_values, ", "));
-  if (spec.type == ParamType::kBool) out += Attribute("Accepted values", "$true, $false");
-  if (!spec.aliases.empty()) out += Attribute("Aliases", Join(spec.aliases, ", "));
+  out += Attribute("Required?", required, width);
+  out += Attribute("Position?", spec.position >= 0 ? std::to_string(spec.position) : "named",
+                   width);
+  out += Attribute("Default value",
+                   text != nullptr && !text->default_value.empty()
+                       ? std::string_view(text->default_value)
+                       : std::string_view("None"),
+                   width);
+  out += Attribute("Accept pipeline input?",
+                   spec.from_pipeline ? "true (ByPropertyName)" : "false", width);
+  if (!spec.enum_values.empty()) {
+    out += Attribute("Accepted values", Join(spec.enum_values, ", "), width);
+  }
+  if (spec.type == ParamType::kBool) out += Attribute("Accepted values", "$true, $false", width);
+  if (!spec.aliases.empty()) out += Attribute("Aliases", Join(spec.aliases, ", "), width);
   return out;
 }
 
@@ -230,7 +245,7 @@ std::string RenderHelp(const Cmdlet& cmdlet, bool detailed, size_t width) {
     }
   } else {
     out += "\nREMARKS\n";
-    out += WrapText("To see the parameters and examples, type: \"Get-Help " + name +
+    out += WrapText("For parameters and examples, type: \"Get-Help " + name +
                         " -Detailed\".\nFor one parameter, type: \"Get-Help " + name +
                         " -Parameter <name>\".",
                     4, width);

@@ -35,7 +35,7 @@ struct CmdletHelp {
   const ParameterHelp* FindParameter(std::string_view parameter) const;
 };
 
-// Longest synopsis, so that Get-Command's table fits 80 columns.
+// Longest synopsis, so that Get-Command's table stays narrow.
 inline constexpr size_t kMaxSynopsis = 60;
 // Where Get-Help wraps its text. Default: 80 columns.
 inline constexpr size_t kHelpWidth = 80;
@@ -53,7 +53,7 @@ std::string Synopsis(const Cmdlet& cmdlet);
 std::string SyntaxTypeOf(const parser::ParameterSpec& spec);
 
 // PowerShell's syntax of `schema`, wrapped at `width` with continuation lines aligned after
-// the cmdlet name:
+// the cmdlet name (4 columns in when the widest parameter would not fit there):
 //   Get-Mailbox [[-Identity] <String>] [-ResultSize <Unlimited>]
 // Positional parameters come first (by position), then mandatory named ones, then the rest
 // in schema order. No indentation and no final newline.

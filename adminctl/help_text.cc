@@ -13,7 +13,7 @@ namespace {
 
 constexpr char kIdentityText[] =
     "The mailbox: its name, any of its email addresses, its GUID or its id. Accepts pipeline "
-    "input by property name, so that Get-Mailbox ... | <this cmdlet> works.";
+    "input by property name, so the mailboxes that Get-Mailbox lists can be piped in.";
 
 constexpr char kFindIdentityText[] =
     "The mailbox: its name, any of its email addresses, its GUID or its id. A wildcard (al*, "
@@ -448,12 +448,555 @@ std::vector<CmdletHelp> HelpCmdletsHelp() {
   return help;
 }
 
+constexpr char kServiceNameText[] =
+    "The service: POP3, IMAP4 or SMTP, or Exchange's name for it (MSExchangePOP3, "
+    "MSExchangeIMAP4, MSExchangeTransport or MSExchangeFrontEndTransport), in any case. One "
+    "service; wildcards are not allowed. Accepts pipeline input by property name, so the rows "
+    "that Get-Service shows can be piped in, each acting on its own node (MachineName).";
+
+constexpr char kServiceServerText[] =
+    "The node to act on, as Get-Service shows it in MachineName. Without it: every node, and "
+    "nodes that register later; or, for a row piped in from Get-Service, that row's node. "
+    "-ComputerName is accepted too.";
+
+constexpr char kServicePassThruText[] =
+    "Shows the service's rows after the change (otherwise nothing is printed on success). "
+    "Status is what each node last reported, so it follows at the node's next heartbeat; "
+    "DesiredStatus (see it with Format-List) shows the change at once.";
+
+constexpr char kServiceWhatIfText[] =
+    "Shows what would be done (\"What if: ...\") without doing it.";
+
+// Start-Service, Stop-Service and Restart-Service.
+CmdletHelp ServiceActionHelp(const std::string& verb, const std::string& synopsis,
+                             const std::string& description, const std::string& example_remarks) {
+  const std::string cmdlet = verb + "-Service";
+  return CmdletHelp{
+      .name = cmdlet,
+      .synopsis = synopsis,
+      .description = description,
+      .parameters =
+          {
+              {"Name", "", kServiceNameText},
+              {"Server", "Every node", kServiceServerText},
+              {"PassThru", "", kServicePassThruText},
+              {"WhatIf", "", kServiceWhatIfText},
+          },
+      .examples =
+          {
+              {cmdlet + " POP3", example_remarks},
+              {cmdlet + " MSExchangeIMAP4 -Server cas01",
+               "The same for IMAP4, on the node cas01 only."},
+              {"Get-Service POP3 -Server cas0* | " + cmdlet,
+               "Acts on POP3 on each node whose name starts with cas0."},
+          },
+  };
+}
+
+std::vector<CmdletHelp> ServiceHelp() {
+  std::vector<CmdletHelp> help;
+  help.push_back(CmdletHelp{
+      .name = "Get-Service",
+      .synopsis = "Shows the POP3, IMAP4 and SMTP services on every node.",
+      .description =
+          "Shows one row per node and service: Status, Name, DisplayName, MachineName (the "
+          "node) and StartType. Status is Running or Stopped as the node last reported it, or "
+          "Unreachable when the node has missed its heartbeats. Format-List adds "
+          "DesiredStatus (what Start-Service or Stop-Service asked for), SettingsVersion (the "
+          "server settings version the node has applied) and LastHeartbeat.\n"
+          "Pipe the rows into Start-Service, Stop-Service, Restart-Service or Set-Service to "
+          "act on exactly those services, each on its own node.",
+      .parameters =
+          {
+              {"Name", "Every service",
+               "The services: POP3, IMAP4 or SMTP, or Exchange's names for them "
+               "(MSExchangePOP3, MSExchangeIMAP4, MSExchangeTransport, "
+               "MSExchangeFrontEndTransport), in any case. Several may be given (POP3,IMAP4), "
+               "and wildcards (MSExchange*, *) list every service that matches. A name without "
+               "wildcards that no node runs is an error."},
+              {"Server", "Every node",
+               "The node (a casd or transportd host, by the name it registered with) whose "
+               "services are shown; wildcards allowed (cas*). -ComputerName is accepted too."},
+          },
+      .examples =
+          {
+              {"Get-Service", "Lists every service on every node."},
+              {"Get-Service POP3 -Server cas01 | Format-List",
+               "Shows POP3 on cas01 with its desired state and last heartbeat."},
+              {"Get-Service MSExchange*", "Lists the services by their Exchange names too."},
+          },
+  });
+  help.push_back(ServiceActionHelp(
+      "Start", "Starts a service on every node, or on one node.",
+      "Stores the desired state in the mailbox store; each node opens the service's "
+      "listeners at its next heartbeat (about a second later). Prints nothing on success. A "
+      "Disabled service cannot be started: change its startup type first with Set-Service "
+      "-StartupType.",
+      "Starts POP3 on every node, and on nodes that register later."));
+  help.push_back(ServiceActionHelp(
+      "Stop", "Stops a service on every node, or on one node.",
+      "Stores the desired state in the mailbox store; at its next heartbeat each node closes "
+      "the service's listeners and ends its live sessions politely (POP3 clients get -ERR "
+      "[SYS/TEMP], IMAP4 clients * BYE). Get-Service then shows Stopped. Prints nothing on "
+      "success.",
+      "Stops POP3 on every node, and on nodes that register later."));
+  help.push_back(ServiceActionHelp(
+      "Restart", "Restarts a service on every node, or on one node.",
+      "At its next heartbeat each node closes and re-opens the service's listeners and ends "
+      "the service's live sessions. Settings changes do not need it: they apply to the next "
+      "connection. A Disabled service cannot be restarted. Prints nothing on success.",
+      "Restarts POP3 on every node."));
+  help.push_back(CmdletHelp{
+      .name = "Set-Service",
+      .synopsis = "Sets a service's startup type: Automatic, Manual, Disabled.",
+      .description =
+          "Changes the startup type on every node, or on one node with -Server. As on "
+          "Windows, it neither starts nor stops the service; when a service made Disabled is "
+          "still running, a warning says so. Prints nothing on success.",
+      .parameters =
+          {
+              {"Name", "", kServiceNameText},
+              {"StartupType", "",
+               "When the service runs:\n"
+               "  Automatic: it starts whenever its process starts (casd for POP3 and IMAP4, "
+               "transportd for SMTP), and Start-Service and Stop-Service work at any time. The "
+               "default.\n"
+               "  Manual: it does not start when its process starts; it runs only after "
+               "Start-Service.\n"
+               "  Disabled: it cannot be started; Start-Service and Restart-Service fail until "
+               "the startup type is changed. A service that is running keeps running until "
+               "Stop-Service.\n"
+               "StartMode and StartType are accepted as names of this parameter."},
+              {"Server", "Every node", kServiceServerText},
+              {"PassThru", "", kServicePassThruText},
+              {"WhatIf", "", kServiceWhatIfText},
+          },
+      .examples =
+          {
+              {"Set-Service POP3 -StartupType Disabled; Stop-Service POP3",
+               "Stops POP3 everywhere and keeps it from being started."},
+              {"Set-Service IMAP4 -StartupType Manual -Server cas02",
+               "On cas02, IMAP4 no longer starts with casd."},
+          },
+  });
+  return help;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transport: receive and send connectors, Get-/Set-TransportService, Get-/Set-TransportConfig
+
+constexpr char kConnectorIdentityText[] =
+    "The connector's name (Client Frontend), in any case. Exchange's form with a server part "
+    "(MBX01\\Client Frontend) is accepted and the server part dropped: connectors belong to "
+    "the organisation, and every transportd runs all of them. Accepts pipeline input by "
+    "property name, so the connectors that Get-ReceiveConnector lists can be piped in.";
+
+constexpr char kTransportWhatIfText[] = "Shows the change (\"What if: ...\") without making it.";
+
+// The receive connector properties, for New- (`defaults`: what a new connector gets) and
+// Set-ReceiveConnector (unchanged when not given).
+std::vector<ParameterHelp> ConnectorParameterHelp(bool defaults) {
+  auto d = [defaults](const char* value) { return std::string(defaults ? value : ""); };
+  return {
+      {"Name", "",
+       defaults ? "The new connector's name, unique in any case; at most 64 characters."
+                : "A new name for the connector, unique in any case."},
+      {"Bindings", "",
+       "The local addresses and ports to listen on, as address:port: 0.0.0.0:2525 for every "
+       "IPv4 address, '[::]:2525' for every IPv6 address (quote it). The whole list is "
+       "replaced."},
+      {"Enabled", d("$true"), "$false closes the connector's listeners; $true opens them."},
+      {"Banner", d("ESMTP service ready"),
+       "The text of the 220 greeting after the host name. $null goes back to the default."},
+      {"Fqdn", "",
+       "The name the connector gives for itself. Stored and shown; the greeting and EHLO "
+       "reply use the node's host name."},
+      {"TlsCertificateName", "", "The certificate to use for TLS on the connector."},
+      {"MaxMessageSize", d("36 MB"),
+       "The largest message accepted (advertised with SIZE), from 64KB to 2GB, such as 50MB."},
+      {"MaxRecipientsPerMessage", d("200"),
+       "The most RCPT TO commands accepted per message, from 1 to 512000."},
+      {"MaxInboundConnection", d("5000"),
+       "The most connections to the connector at once. Unlimited is not supported."},
+      {"MaxInboundConnectionPerSource", d("20"),
+       "The most connections at once from one IP address, from 1 to 10000."},
+      {"ConnectionTimeout", d("00:10:00"),
+       "How long a connection may stay open, as hh:mm:ss or d.hh:mm:ss (up to 1.00:00:00)."},
+      {"AuthMechanism", defaults ? "Tls (-Usage Client: Tls, BasicAuth, BasicAuthRequireTLS)" : "",
+       "What the connector offers, as a list (Tls,BasicAuth,BasicAuthRequireTLS) or one "
+       "quoted word ('Tls, BasicAuth'):\n"
+       "  Tls: STARTTLS.\n"
+       "  BasicAuth: AUTH PLAIN and LOGIN.\n"
+       "  BasicAuthRequireTLS: AUTH only after STARTTLS; needs BasicAuth and Tls.\n"
+       "  Integrated, ExternalAuthoritative: stored for Exchange's scripts; "
+       "ExternalAuthoritative goes only with Tls.\n"
+       "  None: nothing; it cannot be combined with other values.\n"
+       "BasicAuth without BasicAuthRequireTLS, on a connector without ImplicitTls or "
+       "RequireTLS, lets passwords cross the network in clear text; a warning says so."},
+      {"RequireTLS", d("$false"), "$true refuses MAIL FROM until STARTTLS."},
+      {"AuthRequired", defaults ? "$false (-Usage Client: $true)" : "",
+       "$true refuses MAIL FROM until the client has authenticated (a submission port)."},
+      {"RelayAllowed", defaults ? "$false (-Usage Client: $true)" : "",
+       "$true lets authenticated clients send to any domain; otherwise only the "
+       "organisation's accepted domains take mail through the connector."},
+      {"ImplicitTls", d("$false"),
+       "$true starts TLS as soon as a client connects (port 465) instead of STARTTLS."},
+      {"ProtocolLoggingLevel", d("None"),
+       "Verbose writes every SMTP command and reply of the connector to the protocol log; "
+       "None writes nothing."},
+  };
+}
+
+std::vector<CmdletHelp> TransportHelp() {
+  std::vector<CmdletHelp> help;
+  help.push_back(CmdletHelp{
+      .name = "Get-ReceiveConnector",
+      .synopsis = "Shows the SMTP receive connectors.",
+      .description =
+          "Shows a table of Name, Bindings and Enabled. Format-List shows every property "
+          "with Exchange's names. Until a connector is first changed, the three defaults are "
+          "in force: Client Frontend (587, STARTTLS then AUTH), Client TLS (465, implicit "
+          "TLS) and Default Frontend (25, anonymous mail for the accepted domains).",
+      .parameters =
+          {
+              {"Identity", "All connectors",
+               std::string(kConnectorIdentityText) +
+                   " Wildcards (Client*) list every connector that matches."},
+              {"Server", "", "Accepted for Exchange's scripts and ignored."},
+          },
+      .examples =
+          {
+              {"Get-ReceiveConnector", "Lists the connectors."},
+              {"Get-ReceiveConnector 'Client Frontend' | Format-List",
+               "Shows every property of Client Frontend."},
+          },
+  });
+  std::vector<ParameterHelp> new_parameters = ConnectorParameterHelp(true);
+  new_parameters.insert(
+      new_parameters.begin() + 2,
+      ParameterHelp{"Usage", "Custom",
+                    "The defaults the connector starts from: Client (authenticated submission "
+                    "with relay: AuthMechanism Tls, BasicAuth, BasicAuthRequireTLS, "
+                    "AuthRequired and RelayAllowed $true), Internet or Custom (anonymous mail "
+                    "for the accepted domains, STARTTLS offered). Parameters given win."});
+  new_parameters.push_back({"WhatIf", "", kTransportWhatIfText});
+  help.push_back(CmdletHelp{
+      .name = "New-ReceiveConnector",
+      .synopsis = "Creates an SMTP receive connector.",
+      .description =
+          "Creates a connector and shows it. Every transportd opens its listeners at once; no "
+          "restart is needed. -RemoteIPRanges and -PermissionGroups are not supported.",
+      .parameters = std::move(new_parameters),
+      .examples =
+          {
+              {"New-ReceiveConnector Partners -Bindings 0.0.0.0:2525 -RequireTLS $true",
+               "Takes mail for the accepted domains on port 2525, over TLS only."},
+              {"New-ReceiveConnector 'Submission 2' -Bindings 0.0.0.0:2587 -Usage Client",
+               "A second submission port, like Client Frontend."},
+          },
+  });
+  std::vector<ParameterHelp> set_parameters = ConnectorParameterHelp(false);
+  set_parameters.insert(set_parameters.begin(),
+                        ParameterHelp{"Identity", "", kConnectorIdentityText});
+  set_parameters.push_back({"WhatIf", "", kTransportWhatIfText});
+  help.push_back(CmdletHelp{
+      .name = "Set-ReceiveConnector",
+      .synopsis = "Changes an SMTP receive connector.",
+      .description =
+          "Changes only the properties that are given; with none, warns that nothing was "
+          "modified. A change applies to the next connection on every node; no restart is "
+          "needed.",
+      .parameters = std::move(set_parameters),
+      .examples =
+          {
+              {"Set-ReceiveConnector 'Client Frontend' -MaxMessageSize 50MB",
+               "Takes messages up to 50 MB on port 587."},
+              {"Get-ReceiveConnector | Set-ReceiveConnector -ProtocolLoggingLevel Verbose",
+               "Logs the SMTP dialogue of every connector."},
+          },
+  });
+  help.push_back(CmdletHelp{
+      .name = "Remove-ReceiveConnector",
+      .synopsis = "Deletes an SMTP receive connector.",
+      .description = "Deletes the connector; every transportd closes its listeners. Asks for "
+                     "confirmation first.",
+      .parameters =
+          {
+              {"Identity", "", kConnectorIdentityText},
+              {"Confirm", "$true",
+               "-Confirm:$false removes without asking. Without it, adminctl asks on a "
+               "terminal and refuses when standard input is not one."},
+              {"WhatIf", "", kTransportWhatIfText},
+          },
+      .examples =
+          {
+              {"Remove-ReceiveConnector Partners -Confirm:$false",
+               "Deletes Partners without asking."},
+          },
+  });
+  constexpr char kSendConnectorIdentityText[] =
+      "Outbound to smart hosts: the organisation's one send connector. Other names are not "
+      "found.";
+  help.push_back(CmdletHelp{
+      .name = "Get-SendConnector",
+      .synopsis = "Shows the send connector: the smart hosts mail goes to.",
+      .description =
+          "Mail to other domains goes through the smart hosts, tried in order; there is no "
+          "MX lookup (DNSRoutingEnabled is False). Format-List shows SmartHosts, Port and "
+          "RequireTLS. When the organisation has none, each transportd uses those of its "
+          "configuration file, and a warning says so.",
+      .parameters = {{"Identity", "Outbound to smart hosts", kSendConnectorIdentityText}},
+      .examples = {{"Get-SendConnector | Format-List", "Shows the smart hosts."}},
+  });
+  help.push_back(CmdletHelp{
+      .name = "Set-SendConnector",
+      .synopsis = "Sets the smart hosts that outgoing mail goes to.",
+      .description =
+          "Replaces the smart hosts, or changes their port or TLS requirement. Messages "
+          "already queued for the old smart host keep their queue until they are retried.",
+      .parameters =
+          {
+              {"Identity", "Outbound to smart hosts", kSendConnectorIdentityText},
+              {"SmartHosts", "",
+               "Host names or IP addresses with an optional port: relay.example.net, "
+               "relay.example.net:587, '[2001:db8::1]:25'. A list replaces them all; "
+               "@{Add=...; Remove=...} adds and removes; $null removes every one."},
+              {"Port", "25",
+               "The port of the smart hosts whose port is not written in -SmartHosts, from 1 "
+               "to 65535."},
+              {"RequireTLS", "$false",
+               "$true sends only over TLS: a smart host without STARTTLS is a failed "
+               "attempt."},
+              {"WhatIf", "", kTransportWhatIfText},
+          },
+      .examples =
+          {
+              {"Set-SendConnector -SmartHosts relay.example.net:587 -RequireTLS $true",
+               "Sends everything through relay.example.net on port 587, over TLS."},
+              {"Set-SendConnector -SmartHosts @{Add='backup.example.net'}",
+               "Adds a second smart host, tried when the first cannot be reached."},
+          },
+  });
+  help.push_back(CmdletHelp{
+      .name = "Get-TransportService",
+      .synopsis = "Shows the queue settings of the transport service.",
+      .description =
+          "Shows MessageExpirationTimeout: how long a message stays queued before it fails "
+          "with a non-delivery report. The setting is the organisation's; the Name is this "
+          "host's.",
+      .parameters = {{"Identity", "", "Accepted for Exchange's scripts and ignored."}},
+      .examples = {{"Get-TransportService", "Shows MessageExpirationTimeout."}},
+  });
+  help.push_back(CmdletHelp{
+      .name = "Set-TransportService",
+      .synopsis = "Sets how long messages stay queued.",
+      .description = "Changes MessageExpirationTimeout on every transportd. It applies to messages "
+                     "queued after the change.",
+      .parameters =
+          {
+              {"Identity", "", "Accepted for Exchange's scripts and ignored."},
+              {"MessageExpirationTimeout", "2.00:00:00",
+               "How long a message may wait for delivery before it fails, as d.hh:mm:ss, "
+               "from 00:01:00 to 90.00:00:00."},
+              {"WhatIf", "", kTransportWhatIfText},
+          },
+      .examples = {{"Set-TransportService -MessageExpirationTimeout 3.00:00:00",
+                    "Keeps trying for three days."}},
+  });
+  help.push_back(CmdletHelp{
+      .name = "Get-TransportConfig",
+      .synopsis = "Shows the organisation's transport settings.",
+      .description =
+          "Shows ExternalPostmasterAddress (empty: postmaster@<default accepted domain>) and "
+          "SmtpClientAuthenticationDisabled.",
+      .parameters = {},
+      .examples = {{"Get-TransportConfig", "Shows the settings."}},
+  });
+  help.push_back(CmdletHelp{
+      .name = "Set-TransportConfig",
+      .synopsis = "Sets the postmaster address and SMTP AUTH default.",
+      .description = "Changes only the settings that are given.",
+      .parameters =
+          {
+              {"SmtpClientAuthenticationDisabled", "$false",
+               "$true refuses SMTP AUTH for every mailbox whose own "
+               "SmtpClientAuthenticationDisabled (Set-CASMailbox) is $null."},
+              {"ExternalPostmasterAddress", "$null",
+               "The From address of non-delivery reports. $null: postmaster@<default accepted "
+               "domain>. -PostmasterAddress is accepted too."},
+              {"WhatIf", "", kTransportWhatIfText},
+          },
+      .examples = {{"Set-TransportConfig -ExternalPostmasterAddress postmaster@example.test",
+                    "Sends non-delivery reports from postmaster@example.test."}},
+  });
+  return help;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Add-/Get-/Remove-RecipientPermission
+
+std::vector<CmdletHelp> RecipientPermissionHelp() {
+  constexpr char kTrusteeText[] =
+      "The mailbox that may send as -Identity: its name, any of its email addresses, its GUID "
+      "or its id.";
+  constexpr char kAccessRightsText[] =
+      "SendAs, the only right: the trustee may use the mailbox's address in MAIL FROM and "
+      "From: when it submits mail.";
+  constexpr char kConfirmText[] =
+      "-Confirm:$false goes ahead without asking. Without it, adminctl asks on a terminal and "
+      "refuses when standard input is not one.";
+  std::vector<CmdletHelp> help;
+  help.push_back(CmdletHelp{
+      .name = "Add-RecipientPermission",
+      .synopsis = "Lets a mailbox send as another mailbox (SendAs).",
+      .description =
+          "Adds the primary address of -Identity to the addresses -Trustee may send as over "
+          "SMTP submission. It applies to the trustee's next message.",
+      .parameters =
+          {
+              {"Identity", "", kIdentityText},
+              {"Trustee", "", kTrusteeText},
+              {"AccessRights", "", kAccessRightsText},
+              {"Confirm", "$true", kConfirmText},
+          },
+      .examples = {{"Add-RecipientPermission helpdesk -Trustee bob -AccessRights SendAs",
+                    "Lets bob send as helpdesk."}},
+  });
+  help.push_back(CmdletHelp{
+      .name = "Get-RecipientPermission",
+      .synopsis = "Shows who may send as which mailbox.",
+      .description = "Lists one row per grant: Identity, Trustee, AccessControlType and "
+                     "AccessRights.",
+      .parameters =
+          {
+              {"Identity", "Every mailbox", "Only grants on this mailbox."},
+              {"Trustee", "Every mailbox", "Only grants to this mailbox."},
+              {"AccessRights", "SendAs", kAccessRightsText},
+          },
+      .examples = {{"Get-RecipientPermission helpdesk", "Shows who may send as helpdesk."}},
+  });
+  help.push_back(CmdletHelp{
+      .name = "Remove-RecipientPermission",
+      .synopsis = "Takes a SendAs permission away.",
+      .description = "Removes every address of -Identity from those -Trustee may send as.",
+      .parameters =
+          {
+              {"Identity", "", kIdentityText},
+              {"Trustee", "", kTrusteeText},
+              {"AccessRights", "", kAccessRightsText},
+              {"Confirm", "$true", kConfirmText},
+          },
+      .examples = {{"Remove-RecipientPermission helpdesk -Trustee bob -AccessRights SendAs "
+                    "-Confirm:$false",
+                    "bob may no longer send as helpdesk."}},
+  });
+  return help;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queues and messages (transportd, --transport-endpoint)
+
+std::vector<CmdletHelp> QueueHelp() {
+  constexpr char kQueueText[] =
+      "The queue, as Get-Queue shows it (mbx01\\relay.example.net:25, 'mbx01\\Mailbox "
+      "Delivery') or by its next hop alone. A queue exists while messages wait for its next "
+      "hop. Accepts pipeline input by property name.";
+  constexpr char kMessageText[] =
+      "The message, as Get-Message shows it (mbx01\\relay.example.net:25\\42) or by its id "
+      "(42). Accepts pipeline input by property name.";
+  std::vector<CmdletHelp> help;
+  help.push_back(CmdletHelp{
+      .name = "Get-Queue",
+      .synopsis = "Shows transportd's delivery queues.",
+      .description =
+          "Shows one row per next hop with messages waiting: Identity, DeliveryType "
+          "(SmtpRelayToSmartHost, SmtpDeliveryToMailbox), Status (Ready, Retry, Suspended), "
+          "MessageCount, NextHopDomain and LastError. Asks transportd at --transport-endpoint.",
+      .parameters = {{"Identity", "Every queue",
+                      std::string(kQueueText) + " Wildcards (*relay*) are allowed."}},
+      .examples = {{"Get-Queue", "Lists the queues."},
+                   {"Get-Queue | Format-List", "Adds NextRetryTime."}},
+  });
+  help.push_back(CmdletHelp{
+      .name = "Get-Message",
+      .synopsis = "Shows queued messages.",
+      .description =
+          "Shows Identity, FromAddress, Status (Ready, Retry, Suspended, Failed), Size, SCL, "
+          "Queue, MessageSourceName and Subject. Format-List adds each recipient's state and "
+          "last reply, DateReceived, ExpirationTime, RetryCount, LastError and NextRetryTime.",
+      .parameters =
+          {
+              {"Identity", "Every message", kMessageText},
+              {"Queue", "Every queue", kQueueText},
+          },
+      .examples = {{"Get-Message -Queue 'Mailbox Delivery' | Format-List",
+                    "Shows every message waiting for local delivery."}},
+  });
+  help.push_back(CmdletHelp{
+      .name = "Retry-Queue",
+      .synopsis = "Tries a queue's messages again now.",
+      .description = "Moves the next attempt of the queue's messages to now; suspended "
+                     "messages are left alone.",
+      .parameters = {{"Identity", "Every queue", kQueueText}},
+      .examples = {{"Retry-Queue mbx01\\relay.example.net:25", "Retries the smart host now."}},
+  });
+  help.push_back(CmdletHelp{
+      .name = "Suspend-Queue",
+      .synopsis = "Stops delivery from a queue.",
+      .description = "Suspends every message of the queue until Resume-Queue. Messages "
+                     "queued later are not suspended.",
+      .parameters = {{"Identity", "", kQueueText}},
+      .examples = {{"Suspend-Queue relay.example.net:25", "Holds the mail for the smart host."}},
+  });
+  help.push_back(CmdletHelp{
+      .name = "Resume-Queue",
+      .synopsis = "Resumes delivery from a suspended queue.",
+      .description = "Resumes every suspended message of the queue and tries it now.",
+      .parameters = {{"Identity", "", kQueueText}},
+      .examples = {{"Resume-Queue relay.example.net:25", "Sends the held mail."}},
+  });
+  help.push_back(CmdletHelp{
+      .name = "Suspend-Message",
+      .synopsis = "Holds one queued message.",
+      .description = "The message stays queued, and is not tried, until Resume-Message.",
+      .parameters = {{"Identity", "", kMessageText}},
+      .examples = {{"Suspend-Message 42", "Holds message 42."}},
+  });
+  help.push_back(CmdletHelp{
+      .name = "Resume-Message",
+      .synopsis = "Releases a suspended message.",
+      .description = "The message is tried again now.",
+      .parameters = {{"Identity", "", kMessageText}},
+      .examples = {{"Get-Message | Resume-Message", "Releases every suspended message."}},
+  });
+  help.push_back(CmdletHelp{
+      .name = "Remove-Message",
+      .synopsis = "Deletes a queued message.",
+      .description = "Deletes the message from the queue. Asks for confirmation first.",
+      .parameters =
+          {
+              {"Identity", "", kMessageText},
+              {"WithNDR", "$true",
+               "$true sends the sender a non-delivery report for the recipients not yet "
+               "delivered; $false deletes the message silently."},
+              {"Confirm", "$true",
+               "-Confirm:$false removes without asking. Without it, adminctl asks on a "
+               "terminal and refuses when standard input is not one."},
+          },
+      .examples = {{"Remove-Message 42 -WithNDR $false -Confirm:$false",
+                    "Deletes message 42 without telling the sender."}},
+  });
+  return help;
+}
+
 }  // namespace
 
 const std::vector<CmdletHelp>& AllCmdletHelp() {
   static const std::vector<CmdletHelp>* all = [] {
     auto* help = new std::vector<CmdletHelp>();
-    for (auto family : {MailboxHelp(), CasMailboxHelp(), FormatHelp(), HelpCmdletsHelp()}) {
+    for (auto family :
+         {MailboxHelp(), CasMailboxHelp(), ServiceHelp(), FormatHelp(), HelpCmdletsHelp(),
+          TransportHelp(), RecipientPermissionHelp(), QueueHelp()}) {
       for (CmdletHelp& h : family) help->push_back(std::move(h));
     }
     for (bool pop : {true, false}) {

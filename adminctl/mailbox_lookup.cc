@@ -51,6 +51,10 @@ CmdletStatus ListMailboxes(CmdletContext& context, size_t want, const std::strin
 
 }  // namespace
 
+CmdletStatus ListAllMailboxes(CmdletContext& context, std::vector<Mailbox>* out) {
+  return ListMailboxes(context, 0, "", out);
+}
+
 CmdletStatus GetMailboxByIdentity(CmdletContext& context, const std::string& identity,
                                   Mailbox* out) {
   mail::v1::MailboxIdentity request;

@@ -21,6 +21,9 @@ inline constexpr int64_t kDefaultResultSize = 1000;
 CmdletStatus FindMailboxes(const parser::BoundCommand& args, CmdletContext& context,
                            std::vector<mail::v1::Mailbox>* out);
 
+// Every mailbox, in name order, page by page (Get-RecipientPermission).
+CmdletStatus ListAllMailboxes(CmdletContext& context, std::vector<mail::v1::Mailbox>* out);
+
 // One mailbox by identity (name, any address, GUID or id).
 CmdletStatus GetMailboxByIdentity(CmdletContext& context, const std::string& identity,
                                   mail::v1::Mailbox* out);

@@ -34,6 +34,11 @@ std::string ParseOptions(const std::vector<std::string>& args,
   } else {
     options->endpoint = kDefaultEndpoint;
   }
+  if (const char* e = getenv("MAIL_TRANSPORT_ENDPOINT"); e != nullptr && *e != '\0') {
+    options->transport_endpoint = e;
+  } else {
+    options->transport_endpoint = kDefaultTransportEndpoint;
+  }
   if (const char* t = getenv("MAIL_ADMIN_TOKEN"); t != nullptr) options->token = t;
 
   size_t i = 0;
@@ -69,6 +74,8 @@ std::string ParseOptions(const std::vector<std::string>& args,
       return "";
     } else if (is("--endpoint")) {
       error = value_of("--endpoint", &options->endpoint);
+    } else if (is("--transport-endpoint")) {
+      error = value_of("--transport-endpoint", &options->transport_endpoint);
     } else if (is("--token")) {
       error = value_of("--token", &options->token);
     } else if (arg == "-c" || is("--command")) {
@@ -85,6 +92,7 @@ std::string ParseOptions(const std::vector<std::string>& args,
     if (!error.empty()) return error;
   }
   if (options->endpoint.empty()) return "the endpoint is empty";
+  if (options->transport_endpoint.empty()) return "the transport endpoint is empty";
 
   std::vector<std::string> rest(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
   if (!rest.empty()) {
@@ -111,6 +119,10 @@ password), exit or Ctrl-D leaves.
 Options:
   --endpoint E   unix:/path or host:port (default: $MAIL_ADMIN_ENDPOINT, else
                  unix:/run/casmail/admin.sock)
+  --transport-endpoint E
+                 transportd's queue admin socket, for Get-Queue, Get-Message and the other
+                 queue cmdlets (default: $MAIL_TRANSPORT_ENDPOINT, else
+                 unix:/run/casmail/transportd.sock)
   --token T      admin token, sent as "authorization: Bearer T" (default: $MAIL_ADMIN_TOKEN)
   -c LINE        run LINE (statements may be separated by ';')
   --file F       run the script F ("-" for standard input); stops at the first error
@@ -145,6 +157,33 @@ Cmdlets:
   Set-ImapSettings  the same, without -MessageRetrievalSortOrder, plus [-MaxMessageSize 36MB]
                  Settings are organisation-wide (-Server is accepted and ignored). A change
                  applies to the next connection on every node: no service restart is needed.
+  Get-Service [[-Name] POP3|IMAP4|SMTP|MSExchangePOP3|..|<wildcard>] [-Server <node>]
+  Start-Service / Stop-Service / Restart-Service [-Name] POP3|IMAP4|SMTP [-Server <node>]
+                 [-PassThru] [-WhatIf]       (every node without -Server; or pipe Get-Service)
+  Set-Service [-Name] <service> -StartupType Automatic|Manual|Disabled [-Server <node>]
+  Get-ReceiveConnector [[-Identity] <name|wildcard>]
+  New-ReceiveConnector [-Name] <name> -Bindings 0.0.0.0:2525,.. [-Usage Client|Internet|Custom]
+                       [connector parameters as for Set-ReceiveConnector]
+  Set-ReceiveConnector [-Identity] <name> [-Name ..] [-Bindings a,b] [-Enabled $true|$false]
+                       [-Banner ..] [-Fqdn ..] [-TlsCertificateName ..] [-MaxMessageSize 36MB]
+                       [-MaxRecipientsPerMessage <n>] [-MaxInboundConnection <n>]
+                       [-MaxInboundConnectionPerSource <n>] [-ConnectionTimeout [d.]hh:mm:ss]
+                       [-AuthMechanism Tls,BasicAuth,BasicAuthRequireTLS,..|None]
+                       [-RequireTLS ..] [-AuthRequired ..] [-RelayAllowed ..] [-ImplicitTls ..]
+                       [-ProtocolLoggingLevel None|Verbose] [-WhatIf]
+  Remove-ReceiveConnector [-Identity] <name> [-Confirm:$false] [-WhatIf]
+  Get-SendConnector    Set-SendConnector [-SmartHosts host[:port],..|$null] [-Port <n>]
+                       [-RequireTLS $true|$false] [-WhatIf]
+  Get-TransportService Set-TransportService -MessageExpirationTimeout d.hh:mm:ss [-WhatIf]
+  Get-TransportConfig  Set-TransportConfig [-SmtpClientAuthenticationDisabled $true|$false]
+                       [-ExternalPostmasterAddress <address>|$null] [-WhatIf]
+  Add-RecipientPermission [-Identity] <mailbox> -Trustee <mailbox> -AccessRights SendAs
+                          [-Confirm:$false]      (also Remove-RecipientPermission)
+  Get-RecipientPermission [[-Identity] <mailbox>] [-Trustee <mailbox>]
+  Get-Queue [[-Identity] <server>\<next hop>]     Get-Message [[-Identity] <id>] [-Queue ..]
+  Retry-Queue [[-Identity] <queue>]   Suspend-Queue / Resume-Queue [-Identity] <queue>
+  Suspend-Message / Resume-Message [-Identity] <server>\<next hop>\<id>|<id>
+  Remove-Message [-Identity] <message> [-WithNDR $true|$false] [-Confirm:$false]
   ... | Format-List [<property,wildcard,...>]     (alias fl)
   ... | Format-Table [<property,wildcard,...>]    (alias ft)
   Get-Command [[-Name] <name|wildcard>] [-Verb ..] [-Noun ..]   (alias gcm)
@@ -160,6 +199,10 @@ Examples:
   adminctl 'Get-ImapSettings | Format-List'
   adminctl Set-PopSettings -LoginType SecureLogin -MaxConnectionsPerUser 20
   adminctl Get-Help Set-PopSettings -Parameter LoginType
+  adminctl 'Get-Service POP3 -Server cas01 | Stop-Service'
+  adminctl Set-ReceiveConnector 'Client Frontend' -MaxMessageSize 50MB
+  adminctl Set-SendConnector -SmartHosts relay.example.net:587 -RequireTLS '$true'
+  adminctl 'Get-Message -Queue "Mailbox Delivery" | Format-List'
 )";
 }
 

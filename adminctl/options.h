@@ -13,6 +13,8 @@
 namespace adminctl {
 
 inline constexpr char kDefaultEndpoint[] = "unix:/run/casmail/admin.sock";
+// transportd's queue admin socket (Get-Queue, Get-Message, ...).
+inline constexpr char kDefaultTransportEndpoint[] = "unix:/run/casmail/transportd.sock";
 
 struct Options {
   // kUsage: no cmdlet line; the program starts the shell when stdin is a terminal.
@@ -20,6 +22,9 @@ struct Options {
   Mode mode = Mode::kUsage;
   // "unix:/path" or "host:port". Default: $MAIL_ADMIN_ENDPOINT, else kDefaultEndpoint.
   std::string endpoint;
+  // The queue cmdlets' endpoint. Default: $MAIL_TRANSPORT_ENDPOINT, else
+  // kDefaultTransportEndpoint.
+  std::string transport_endpoint;
   // Sent as "authorization: Bearer <token>". Default: $MAIL_ADMIN_TOKEN, else none.
   std::string token;
   std::string line;  // kLine.

@@ -1,5 +1,6 @@
 #include "adminctl/parser/strings.h"
 
+#include <algorithm>
 #include <limits>
 
 namespace adminctl::parser {
@@ -160,6 +161,43 @@ std::optional<bool> ParseBoolText(std::string_view text) {
     return false;
   }
   return std::nullopt;
+}
+
+std::optional<uint32_t> ParseTimeSpan(std::string_view text) {
+  text = Trim(text);
+  uint64_t days = 0;
+  const size_t colon = text.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  const size_t dot = text.find('.');
+  if (dot != std::string_view::npos && dot < colon) {
+    std::string_view d = text.substr(0, dot);
+    if (d.empty() || d.size() > 8) return std::nullopt;
+    for (char c : d) {
+      if (c < '0' || c > '9') return std::nullopt;
+      days = days * 10 + static_cast<uint64_t>(c - '0');
+    }
+    text.remove_prefix(dot + 1);
+  }
+  // Two or three parts of one or two digits: hours, minutes and optional seconds.
+  uint64_t parts[3] = {0, 0, 0};
+  size_t count = 0;
+  size_t start = 0;
+  while (true) {
+    const size_t end = std::min(text.find(':', start), text.size());
+    std::string_view part = text.substr(start, end - start);
+    if (count == 3 || part.empty() || part.size() > 2) return std::nullopt;
+    for (char c : part) {
+      if (c < '0' || c > '9') return std::nullopt;
+      parts[count] = parts[count] * 10 + static_cast<uint64_t>(c - '0');
+    }
+    ++count;
+    if (end == text.size()) break;
+    start = end + 1;
+  }
+  if (count < 2 || parts[0] > 23 || parts[1] > 59 || parts[2] > 59) return std::nullopt;
+  const uint64_t total = days * 86400 + parts[0] * 3600 + parts[1] * 60 + parts[2];
+  if (total > std::numeric_limits<uint32_t>::max()) return std::nullopt;
+  return static_cast<uint32_t>(total);
 }
 
 }  // namespace adminctl::parser

@@ -32,4 +32,9 @@ std::optional<int64_t> ParseInteger(std::string_view text);
 // $true/true/1 and $false/false/0, case-insensitive.
 std::optional<bool> ParseBoolText(std::string_view text);
 
+// A time span as .NET's TimeSpan.Parse reads "hh:mm", "hh:mm:ss" or "d.hh:mm:ss" (without
+// fractions or a sign), in seconds. Bare numbers are refused: .NET would read "30" as 30 days.
+// nullopt when the text is not a time span or does not fit in 32 bits.
+std::optional<uint32_t> ParseTimeSpan(std::string_view text);
+
 }  // namespace adminctl::parser

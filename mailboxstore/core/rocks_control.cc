@@ -87,21 +87,41 @@ mail::v1::HeartbeatResponse RocksMailboxStore::Heartbeat(const mail::v1::Heartbe
   PendingWrite w;
   {
     std::lock_guard<std::mutex> lock(control_mu_);
+    // casd and transportd on one host are one node: its services are the union of theirs.
     auto found = nodes_.find(name);
-    bool changed = found == nodes_.end() || req.starting() ||
-                   found->second.services_size() != req.node().services_size() ||
-                   found->second.version() != req.node().version();
+    bool changed = found == nodes_.end() || req.starting();
     mail::v1::Node& n = nodes_[name];
-    n = req.node();
-    n.clear_states();
-    n.set_last_heartbeat_unix(NowUnix());
+    n.set_name(name);
+    n.set_version(req.node().version());
+    n.set_settings_version(req.node().settings_version());
+    for (int svc : req.node().services()) {
+      bool known = false;
+      for (int have : n.services()) known = known || have == svc;
+      if (!known) {
+        n.add_services(static_cast<mail::v1::ServiceName>(svc));
+        changed = true;
+      }
+    }
+    for (const auto& e : req.node().endpoints()) {
+      bool known = false;
+      for (const auto& have : n.endpoints()) known = known || have == e;
+      if (!known) n.add_endpoints(e);
+    }
+    const int64_t now = NowUnix();
+    n.set_last_heartbeat_unix(now);
     if (changed) {
       mail::v1::Node stored = n;
       stored.clear_last_heartbeat_unix();
       w.Put(cf(kMeta), kNodePrefix + name, stored.SerializeAsString());
-      MAIL_LOG(kInfo, "control") << "node " << name << (req.starting() ? " started" : " registered")
-                                 << " (" << n.services_size() << " services, version "
-                                 << n.version() << ")";
+      MAIL_LOG(kInfo, "control") << "node " << name << (req.starting() ? ": process started" : " registered")
+                                 << " (services:" << [&] {
+                                      std::string list;
+                                      for (int svc : req.node().services()) {
+                                        list += " " + mail::v1::ServiceName_Name(
+                                                          static_cast<mail::v1::ServiceName>(svc));
+                                      }
+                                      return list;
+                                    }() << ")";
     }
     for (int svc : req.node().services()) {
       auto service = static_cast<mail::v1::ServiceName>(svc);
@@ -125,6 +145,7 @@ mail::v1::HeartbeatResponse RocksMailboxStore::Heartbeat(const mail::v1::Heartbe
         if (r.service() == service) reported = r;
       }
       reported_[{name, svc}] = reported;
+      reported_time_[{name, svc}] = now;
       *resp.add_desired() = s;
     }
   }
@@ -148,7 +169,9 @@ mail::v1::GetServicesResponse RocksMailboxStore::GetServices(const mail::v1::Get
       if (req.service() != mail::v1::SERVICE_NAME_UNSPECIFIED && svc != req.service()) continue;
       mail::v1::ServiceState s = EffectiveServiceLocked(name, static_cast<mail::v1::ServiceName>(svc));
       auto r = reported_.find({name, svc});
-      if (now - node.last_heartbeat_unix() > kUnreachableAfterSeconds || r == reported_.end()) {
+      auto t = reported_time_.find({name, svc});
+      if (r == reported_.end() || t == reported_time_.end() ||
+          now - t->second > kUnreachableAfterSeconds) {
         s.set_status(mail::v1::SERVICE_STATUS_UNREACHABLE);
       } else {
         s.set_status(r->second.status());

@@ -217,6 +217,7 @@ class RocksMailboxStore {
   std::map<std::string, mail::v1::Node> nodes_;
   std::map<std::pair<std::string, int>, mail::v1::ServiceState> service_states_;
   std::map<std::pair<std::string, int>, mail::v1::ServiceState> reported_;
+  std::map<std::pair<std::string, int>, int64_t> reported_time_;  // Last heartbeat per service.
   bool stopping_settings_ = false;
   common::Status LoadSettings();
   bool SmtpAuthDisabledByDefault() {

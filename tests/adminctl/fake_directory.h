@@ -10,6 +10,8 @@
 #include <grpcpp/server_builder.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -135,6 +137,17 @@ class FakeDirectory final : public mail::v1::Directory::Service {
     if (u.has_pop_download_scope()) m->set_pop_download_scope(u.pop_download_scope());
     if (u.has_pop_retrieval_action()) m->set_pop_retrieval_action(u.pop_retrieval_action());
     if (u.has_pop_folders()) *m->mutable_pop_folders() = u.pop_folders();
+    // Send As, lower-cased and without repeats, as the store keeps it.
+    for (const std::string& a : u.add_send_as()) {
+      const std::string l = Lower(a);
+      if (std::find(m->send_as().begin(), m->send_as().end(), l) == m->send_as().end()) {
+        m->add_send_as(l);
+      }
+    }
+    for (const std::string& a : u.remove_send_as()) {
+      auto* list = m->mutable_send_as();
+      list->erase(std::remove(list->begin(), list->end(), Lower(a)), list->end());
+    }
     *response->mutable_mailbox() = *m;
     return Status::OK;
   }
@@ -223,9 +236,17 @@ class FakeDirectory final : public mail::v1::Directory::Service {
                                 : std::string(it->second.data(), it->second.size()));
   }
 
+  static std::string Lower(std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  }
+
   Mailbox* Lookup(const std::string& identity) {
     for (auto& [name, m] : mailboxes) {
       if (name == identity || m.primary_smtp_address() == identity) return &m;
+      for (const std::string& a : m.email_addresses()) {
+        if (a == identity) return &m;
+      }
     }
     return nullptr;
   }

@@ -1,7 +1,10 @@
 // An in-process fake mail.v1.Settings server on 127.0.0.1:<picked port> for the server
 // settings cmdlets: it holds Exchange's defaults, records every request, applies the named
 // fields of UpdateProtocolSettings as the store does (all or nothing, version + 1), and
-// refuses MaxCommandSize outside Exchange's range. Plus a fixture that runs command lines.
+// refuses MaxCommandSize outside Exchange's range. The transport settings start with the
+// store's three default receive connectors; UpdateReceiveConnector and UpdateTransportSettings
+// follow the store's rules and texts (mailboxstore/core/rocks_settings.cc). Plus a fixture that
+// runs command lines.
 #pragma once
 
 #include <google/protobuf/descriptor.h>
@@ -13,6 +16,7 @@
 #include <grpcpp/server_builder.h>
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -35,6 +39,103 @@ class FakeSettings final : public mail::v1::Settings::Service {
     SetDefaults(settings.mutable_pop3(), 110, 995, "POP3", 512);
     SetDefaults(settings.mutable_imap4(), 143, 993, "IMAP4", 10240);
     settings.mutable_imap4()->set_max_message_size(36ull << 20);
+    mail::v1::TransportSettings* t = settings.mutable_transport();
+    *t->add_receive_connectors() = ClientConnector("Client Frontend", "587", false);
+    *t->add_receive_connectors() = ClientConnector("Client TLS", "465", true);
+    mail::v1::ReceiveConnector inbound;
+    inbound.set_name("Default Frontend");
+    inbound.add_bindings("[::]:25");
+    inbound.add_bindings("0.0.0.0:25");
+    inbound.add_auth_mechanism(mail::v1::AUTH_MECHANISM_TLS);
+    inbound.set_enabled(true);
+    *t->add_receive_connectors() = WithDefaults(inbound);
+    t->set_message_expiration_seconds(172800);
+  }
+
+  grpc::Status UpdateReceiveConnector(grpc::ServerContext*,
+                                      const mail::v1::UpdateReceiveConnectorRequest* request,
+                                      mail::v1::ServerSettings* response) override {
+    std::lock_guard<std::mutex> lock(mu);
+    connector_updates.push_back(*request);
+    if (fail_with) return *fail_with;
+    mail::v1::TransportSettings next = settings.transport();
+    auto* list = next.mutable_receive_connectors();
+    auto find = [&](const std::string& name) {
+      for (int i = 0; i < list->size(); ++i) {
+        if (Lower(list->Get(i).name()) == Lower(name)) return i;
+      }
+      return -1;
+    };
+    using Request = mail::v1::UpdateReceiveConnectorRequest;
+    if (request->action() == Request::ACTION_NEW) {
+      mail::v1::ReceiveConnector c = WithDefaults(request->connector());
+      if (find(c.name()) >= 0) {
+        return grpc::Status(grpc::StatusCode::ALREADY_EXISTS,
+                            "A receive connector named '" + c.name() + "' already exists.");
+      }
+      if (c.bindings().empty()) {
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            "a new receive connector needs Bindings");
+      }
+      *list->Add() = std::move(c);
+    } else {
+      const int i = find(request->identity());
+      if (i < 0) {
+        return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                            "The receive connector '" + request->identity() + "' wasn't found.");
+      }
+      if (request->action() == Request::ACTION_REMOVE) {
+        list->DeleteSubrange(i, 1);
+      } else {
+        std::vector<const google::protobuf::FieldDescriptor*> fields;
+        for (const std::string& name : request->fields()) {
+          const auto* f = mail::v1::ReceiveConnector::descriptor()->FindFieldByName(name);
+          if (f == nullptr) {
+            return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "unknown setting: " + name);
+          }
+          fields.push_back(f);
+        }
+        mail::v1::ReceiveConnector* c = list->Mutable(i);
+        mail::v1::ReceiveConnector source = request->connector();
+        c->GetReflection()->SwapFields(c, &source, fields);
+        *c = WithDefaults(*c);
+        if (c->max_message_size() < 65536 || c->max_message_size() > (2ull << 30)) {
+          return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                              "MaxMessageSize must be between 64 KB and 2 GB");
+        }
+      }
+    }
+    *settings.mutable_transport() = std::move(next);
+    settings.set_version(settings.version() + 1);
+    *response = settings;
+    return grpc::Status::OK;
+  }
+
+  grpc::Status UpdateTransportSettings(grpc::ServerContext*,
+                                       const mail::v1::UpdateTransportSettingsRequest* request,
+                                       mail::v1::ServerSettings* response) override {
+    std::lock_guard<std::mutex> lock(mu);
+    transport_updates.push_back(*request);
+    if (fail_with) return *fail_with;
+    std::vector<const google::protobuf::FieldDescriptor*> fields;
+    for (const std::string& name : request->fields()) {
+      const auto* f = mail::v1::TransportSettings::descriptor()->FindFieldByName(name);
+      if (f == nullptr || name == "receive_connectors") {
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "unknown setting: " + name);
+      }
+      fields.push_back(f);
+    }
+    if (request->settings().message_expiration_seconds() != 0 &&
+        request->settings().message_expiration_seconds() < 60) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "MessageExpirationTimeout must be at least 00:01:00");
+    }
+    mail::v1::TransportSettings source = request->settings();
+    mail::v1::TransportSettings* t = settings.mutable_transport();
+    t->GetReflection()->SwapFields(t, &source, fields);
+    settings.set_version(settings.version() + 1);
+    *response = settings;
+    return grpc::Status::OK;
   }
 
   grpc::Status GetSettings(grpc::ServerContext*, const mail::v1::GetSettingsRequest*,
@@ -80,8 +181,42 @@ class FakeSettings final : public mail::v1::Settings::Service {
   std::optional<grpc::Status> fail_with;  // Every call fails with this when set.
   int gets = 0;
   std::vector<mail::v1::UpdateProtocolSettingsRequest> updates;
+  std::vector<mail::v1::UpdateReceiveConnectorRequest> connector_updates;
+  std::vector<mail::v1::UpdateTransportSettingsRequest> transport_updates;
 
  private:
+  static std::string Lower(std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  }
+
+  // The store's limits for a connector that has none (common/transport_settings.cc).
+  static mail::v1::ReceiveConnector WithDefaults(mail::v1::ReceiveConnector c) {
+    if (c.max_message_size() == 0) c.set_max_message_size(36ull << 20);
+    if (c.max_recipients_per_message() == 0) c.set_max_recipients_per_message(200);
+    if (c.max_inbound_connection() == 0) c.set_max_inbound_connection(5000);
+    if (c.max_inbound_connection_per_source() == 0) c.set_max_inbound_connection_per_source(20);
+    if (c.connection_timeout_seconds() == 0) c.set_connection_timeout_seconds(600);
+    if (c.banner().empty()) c.set_banner("ESMTP service ready");
+    return c;
+  }
+
+  static mail::v1::ReceiveConnector ClientConnector(const std::string& name,
+                                                    const std::string& port, bool tls) {
+    mail::v1::ReceiveConnector c;
+    c.set_name(name);
+    c.add_bindings("[::]:" + port);
+    c.add_bindings("0.0.0.0:" + port);
+    c.set_implicit_tls(tls);
+    c.add_auth_mechanism(mail::v1::AUTH_MECHANISM_TLS);
+    c.add_auth_mechanism(mail::v1::AUTH_MECHANISM_BASIC_AUTH);
+    c.add_auth_mechanism(mail::v1::AUTH_MECHANISM_BASIC_AUTH_REQUIRE_TLS);
+    c.set_require_auth(true);
+    c.set_allow_relay_authenticated(true);
+    c.set_enabled(true);
+    return WithDefaults(c);
+  }
+
   static void SetDefaults(mail::v1::ProtocolSettings* s, int port, int tls_port,
                           std::string_view name, uint32_t max_command_size) {
     s->set_login_type(mail::v1::LOGIN_TYPE_SECURE_LOGIN);

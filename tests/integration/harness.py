@@ -121,6 +121,16 @@ class CasdProcess:
     def port(self, proto, mode):
         return self.ports[(proto, mode)]
 
+    def reload_ports(self):
+        """Re-reads the port file (services stopped and started by the control plane)."""
+        ports = {}
+        with open(os.path.join(self.dir, "ports")) as f:
+            for line in f:
+                proto, mode, port = line.split()
+                ports[(proto, mode)] = int(port)
+        self.ports = ports
+        return ports
+
     def read_log(self):
         with open(os.path.join(self.dir, "casd.log"), "rb") as f:
             return f.read().decode(errors="replace")
