@@ -34,10 +34,9 @@ std::vector<const ParameterSpec*> SyntaxOrder(const parser::CommandSchema& schem
       rest.push_back(&spec);
     }
   }
-  std::stable_sort(positional.begin(), positional.end(),
-                   [](const ParameterSpec* a, const ParameterSpec* b) {
-                     return a->position < b->position;
-                   });
+  std::stable_sort(
+      positional.begin(), positional.end(),
+      [](const ParameterSpec* a, const ParameterSpec* b) { return a->position < b->position; });
   positional.insert(positional.end(), mandatory.begin(), mandatory.end());
   positional.insert(positional.end(), rest.begin(), rest.end());
   return positional;
@@ -179,9 +178,8 @@ std::string RenderParameterHelp(const Cmdlet& cmdlet, const ParameterSpec& spec,
   const CmdletHelp* help = FindCmdletHelp(cmdlet.schema.name);
   const ParameterHelp* text = help == nullptr ? nullptr : help->FindParameter(spec.name);
   std::string out = "    -" + spec.name + " ";
-  out += spec.type == ParamType::kSwitch
-             ? std::string("[<SwitchParameter>]")
-             : "<" + ShortTypeName(parser::TypeName(spec)) + ">";
+  out += spec.type == ParamType::kSwitch ? std::string("[<SwitchParameter>]")
+                                         : "<" + ShortTypeName(parser::TypeName(spec)) + ">";
   out += "\n";
   if (text != nullptr && !text->description.empty()) {
     out += WrapText(text->description, 8, width);
@@ -194,15 +192,15 @@ std::string RenderParameterHelp(const Cmdlet& cmdlet, const ParameterSpec& spec,
     required += " (asked for on a terminal if left out)";
   }
   out += Attribute("Required?", required, width);
-  out += Attribute("Position?", spec.position >= 0 ? std::to_string(spec.position) : "named",
-                   width);
+  out +=
+      Attribute("Position?", spec.position >= 0 ? std::to_string(spec.position) : "named", width);
   out += Attribute("Default value",
                    text != nullptr && !text->default_value.empty()
                        ? std::string_view(text->default_value)
                        : std::string_view("None"),
                    width);
-  out += Attribute("Accept pipeline input?",
-                   spec.from_pipeline ? "true (ByPropertyName)" : "false", width);
+  out += Attribute("Accept pipeline input?", spec.from_pipeline ? "true (ByPropertyName)" : "false",
+                   width);
   if (!spec.enum_values.empty()) {
     out += Attribute("Accepted values", Join(spec.enum_values, ", "), width);
   }

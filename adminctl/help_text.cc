@@ -66,10 +66,9 @@ std::vector<CmdletHelp> MailboxHelp() {
   help.push_back(CmdletHelp{
       .name = "Get-Mailbox",
       .synopsis = "Shows mailboxes: one by identity, or all that match.",
-      .description =
-          "Shows a table of Name, Alias, ServerName and ProhibitSendQuota. Pipe it to "
-          "Format-List to see every property: addresses, quotas, size, item count, last "
-          "logon and whether the account is disabled.",
+      .description = "Shows a table of Name, Alias, ServerName and ProhibitSendQuota. Pipe it to "
+                     "Format-List to see every property: addresses, quotas, size, item count, last "
+                     "logon and whether the account is disabled.",
       .parameters =
           {
               {"Identity", "All mailboxes", kFindIdentityText},
@@ -129,8 +128,7 @@ std::vector<CmdletHelp> MailboxHelp() {
                "Limits alice's mailbox to 2 GB."},
               {"Set-Mailbox alice -EmailAddresses @{Add='al@example.test'}",
                "Adds the secondary address al@example.test."},
-              {"Set-Mailbox alice -Password",
-               "Asks for a new password for alice, without echo."},
+              {"Set-Mailbox alice -Password", "Asks for a new password for alice, without echo."},
           },
   });
   help.push_back(CmdletHelp{
@@ -232,9 +230,10 @@ CmdletHelp GetSettingsHelp(bool pop) {
   return CmdletHelp{
       .name = "Get-" + noun,
       .synopsis = "Shows the organisation-wide " + protocol + " server settings.",
-      .description = "Shows UnencryptedOrTLSBindings, SSLBindings, LoginType and "
-                     "X509CertificateName; pipe it to Format-List for every setting. Settings "
-                     "that were never changed show their defaults.",
+      .description =
+          "Shows UnencryptedOrTLSBindings, SSLBindings, LoginType and "
+          "X509CertificateName; pipe it to Format-List for every setting. Settings "
+          "that were never changed show their defaults.",
       .parameters =
           {
               {"Server", "Every node",
@@ -267,9 +266,9 @@ CmdletHelp SetSettingsHelp(bool pop) {
           {
               {"Server", "Every node", "Accepted for scripts written for Exchange, and ignored."},
               {"LoginType", "SecureLogin",
-               "How clients may log in before the connection is encrypted. On port " +
-                   tls_port + ", and after " + starttls +
-                   " on port " + plain_port + ", every login is allowed. The values:\n"
+               "How clients may log in before the connection is encrypted. On port " + tls_port +
+                   ", and after " + starttls + " on port " + plain_port +
+                   ", every login is allowed. The values:\n"
                    "  SecureLogin (3, the default): no login before TLS. On port " +
                    plain_port + " a client must send " + starttls +
                    " first; every login command is refused until then, so no password "
@@ -300,8 +299,7 @@ CmdletHelp SetSettingsHelp(bool pop) {
               {"InternalConnectionSettings", "",
                "What internal clients should be told to use, as host:port:SSL or "
                "host:port:TLS entries (mail.example.test:" +
-                   tls_port +
-                   ":SSL). Stored and shown; not yet published to users."},
+                   tls_port + ":SSL). Stored and shown; not yet published to users."},
               {"ExternalConnectionSettings", "",
                "The same as InternalConnectionSettings, for clients outside the network."},
               {"Banner", pop ? "The POP3 service is ready." : "The IMAP4 service is ready.",
@@ -336,8 +334,7 @@ CmdletHelp SetSettingsHelp(bool pop) {
               {"LogFileLocation", "",
                "A directory for the protocol logs. Stored and shown; each node writes to the "
                "protocol_log_dir of its configuration file (by default <state_dir>/logs)."},
-              {"WhatIf", "",
-               "Shows the change (\"What if: ...\") without making it."},
+              {"WhatIf", "", "Shows the change (\"What if: ...\") without making it."},
           },
       .examples =
           {
@@ -408,10 +405,10 @@ std::vector<CmdletHelp> HelpCmdletsHelp() {
                      "wildcard that matches nothing lists nothing.",
       .parameters =
           {
-              {"Name", "Every cmdlet",
-               "Cmdlet names, aliases or wildcards (*Mailbox*, Set-*)."},
-              {"Verb", "Every verb", "Only cmdlets with these verbs (Get, Set); wildcards "
-                                     "allowed."},
+              {"Name", "Every cmdlet", "Cmdlet names, aliases or wildcards (*Mailbox*, Set-*)."},
+              {"Verb", "Every verb",
+               "Only cmdlets with these verbs (Get, Set); wildcards "
+               "allowed."},
               {"Noun", "Every noun",
                "Only cmdlets with these nouns (Mailbox, *Settings); wildcards allowed."},
           },

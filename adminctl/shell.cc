@@ -190,8 +190,7 @@ int RunShell(const Options& options, std::ostream& out, std::ostream& err, Termi
       if (!history_path.empty()) {
         const std::string error = SaveHistory(history_state, history_path);
         if (!error.empty() && !history_warned) {
-          err << "WARNING: Cannot save the history to " << history_path << ": " << error
-              << "\n";
+          err << "WARNING: Cannot save the history to " << history_path << ": " << error << "\n";
           history_warned = true;
         }
       }

@@ -68,8 +68,8 @@ TEST(CompleteTest, RealCmdlets) {
           {"Get-Mailbox | Set-CASMailbox -Pop", 29, kPopParameters},
           {"Set-CASMailbox -Identity alice -",
            31,
-           {"-PopEnabled", "-ImapEnabled", "-SmtpClientAuthenticationDisabled",
-            "-PopDownloadScope", "-PopRetrievalAction", "-PopFolders"}},
+           {"-PopEnabled", "-ImapEnabled", "-SmtpClientAuthenticationDisabled", "-PopDownloadScope",
+            "-PopRetrievalAction", "-PopFolders"}},
           // Parameters already given are not offered again.
           {"Set-CASMailbox alice -PopEnabled $false -Pop",
            40,
@@ -82,7 +82,9 @@ TEST(CompleteTest, RealCmdlets) {
           {"Set-ImapSettings -LoginType ", kEnd, kLoginTypes},
           {"Set-PopSettings -Login ", kEnd, kLoginTypes},
           {"Set-PopSettings -LoginType Sec", 27, {"SecureLogin"}},
-          {"Set-PopSettings -LoginType plaintext", 27, {"PlainTextLogin", "PlainTextAuthentication"}},
+          {"Set-PopSettings -LoginType plaintext",
+           27,
+           {"PlainTextLogin", "PlainTextAuthentication"}},
           {"Set-PopSettings -LoginType:", kEnd, kLoginTypes},
           {"Set-PopSettings -LoginType:Pl", 27, {"PlainTextLogin", "PlainTextAuthentication"}},
           {"Set-CASMailbox alice -PopDownloadScope ", kEnd, {"AllMail", "FromNow"}},
@@ -206,8 +208,7 @@ TEST(ChooseTabActionTest, NothingMoreToTypeListsTheCandidates) {
   // Same length, different case: listing, not re-spelling what was typed.
   EXPECT_EQ(ChooseTabAction("x -pop", {2, {"-PopEnabled", "-PopFolders"}}).kind,
             TabAction::Kind::kList);
-  EXPECT_EQ(ChooseTabAction("", {0, {"Get-Mailbox", "Set-Mailbox"}}).kind,
-            TabAction::Kind::kList);
+  EXPECT_EQ(ChooseTabAction("", {0, {"Get-Mailbox", "Set-Mailbox"}}).kind, TabAction::Kind::kList);
 }
 
 TEST(ChooseTabActionTest, NoCandidatesDoesNothing) {

@@ -51,10 +51,9 @@ std::vector<std::string> LinesStartingWith(const std::string& text, const std::s
 
 // The cmdlets whose help was written with them; cmdlets added later may have none yet.
 const char* const kDescribed[] = {
-    "New-Mailbox",     "Get-Mailbox",      "Set-Mailbox",      "Remove-Mailbox",
-    "Get-CASMailbox",  "Set-CASMailbox",   "Get-PopSettings",  "Set-PopSettings",
-    "Get-ImapSettings", "Set-ImapSettings", "Format-List",      "Format-Table",
-    "Get-Command",     "Get-Help",
+    "New-Mailbox",    "Get-Mailbox",     "Set-Mailbox",     "Remove-Mailbox",   "Get-CASMailbox",
+    "Set-CASMailbox", "Get-PopSettings", "Set-PopSettings", "Get-ImapSettings", "Set-ImapSettings",
+    "Format-List",    "Format-Table",    "Get-Command",     "Get-Help",
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -212,8 +211,7 @@ TEST(GetHelpTest, DetailedShowsTypesDefaultsAndValues) {
   ASSERT_TRUE(o.ok) << o.err;
   EXPECT_NE(o.out.find("    -PopEnabled <Boolean>\n"), std::string::npos);
   EXPECT_NE(o.out.find("        Default value                $true\n"), std::string::npos);
-  EXPECT_NE(o.out.find("        Accepted values              $true, $false\n"),
-            std::string::npos);
+  EXPECT_NE(o.out.find("        Accepted values              $true, $false\n"), std::string::npos);
   EXPECT_NE(o.out.find("    -PopDownloadScope <PopDownloadScope>\n"), std::string::npos);
   EXPECT_NE(o.out.find("        Accepted values              AllMail, FromNow\n"),
             std::string::npos);

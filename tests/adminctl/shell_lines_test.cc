@@ -34,7 +34,8 @@ TEST(ShellPromptTest, RemoteEndpointsShowTheHost) {
 }
 
 TEST(IsExitCommandTest, ExitAndQuitInAnyCase) {
-  for (const char* line : {"exit", "quit", "EXIT", "Quit", "  exit  ", "exit;", "quit ; ", "exit\r"}) {
+  for (const char* line :
+       {"exit", "quit", "EXIT", "Quit", "  exit  ", "exit;", "quit ; ", "exit\r"}) {
     EXPECT_TRUE(IsExitCommand(line)) << line;
   }
   for (const char* line : {"", "exi", "exit now", "Get-Mailbox; exit", "'exit'", "exits"}) {
@@ -44,11 +45,8 @@ TEST(IsExitCommandTest, ExitAndQuitInAnyCase) {
 
 TEST(KeepInHistoryTest, LinesThatMayHoldAPasswordAreNeverKept) {
   for (const char* line : {
-           "New-Mailbox alice -Password 'S3cret!'",
-           "new-mailbox alice -password x",
-           "Set-Mailbox alice -Pass x",
-           "Set-Mailbox alice -Pa x",
-           "Set-Mailbox alice -Password:x",
+           "New-Mailbox alice -Password 'S3cret!'", "new-mailbox alice -password x",
+           "Set-Mailbox alice -Pass x", "Set-Mailbox alice -Pa x", "Set-Mailbox alice -Password:x",
            "Set-Mailbox alice -Password",
            "Set-Mailbox alice -Password (ConvertTo-SecureString -String 'x' -AsPlainText -Force)",
            "$p = ConvertTo-SecureString 'x' -AsPlainText -Force",
@@ -69,7 +67,8 @@ TEST(KeepInHistoryTest, OrdinaryLinesAreKept) {
        }) {
     EXPECT_TRUE(KeepInHistory(line)) << line;
   }
-  for (const char* line : {"", "   ", "\t"}) EXPECT_FALSE(KeepInHistory(line)) << "[" << line << "]";
+  for (const char* line : {"", "   ", "\t"})
+    EXPECT_FALSE(KeepInHistory(line)) << "[" << line << "]";
 }
 
 TEST(HistoryFilePathTest, InTheHomeDirectory) {
