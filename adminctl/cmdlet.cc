@@ -1,5 +1,9 @@
 #include "adminctl/cmdlet.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
+
 #include "adminctl/parser/strings.h"
 
 namespace adminctl {
@@ -23,15 +27,90 @@ CmdletRegistry DefaultRegistry() {
   RegisterTransportCmdlets(&registry);
   RegisterRecipientPermissionCmdlets(&registry);
   RegisterQueueCmdlets(&registry);
+  RegisterAuditCmdlets(&registry);
   RegisterFormatCmdlets(&registry);
   RegisterHelpCmdlets(&registry);
   return registry;
+}
+
+namespace {
+
+// gRPC metadata values are printable ASCII.
+std::string Printable(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    unsigned char u = static_cast<unsigned char>(c);
+    out.push_back(u >= 0x20 && u < 0x7f ? c : '?');
+  }
+  return out.substr(0, 4000);
+}
+
+std::string AuditUser() {
+  for (const char* name : {"SUDO_USER", "USER", "LOGNAME"}) {
+    const char* v = std::getenv(name);
+    if (v != nullptr && *v != '\0') return v;
+  }
+  return "uid " + std::to_string(::getuid());
+}
+
+}  // namespace
+
+std::string AuditParameters(const parser::BoundCommand& args) {
+  std::string out;
+  for (const auto& [name, value] : args.values()) {
+    if (!out.empty()) out += " ";
+    out += "-" + name;
+    std::string text;
+    switch (value.type) {
+      case parser::ParamType::kSecureString:
+        text = "***";
+        break;
+      case parser::ParamType::kSwitch:
+        text = value.boolean ? "" : ":$false";
+        break;
+      case parser::ParamType::kBool:
+        text = value.is_null ? "$null" : (value.boolean ? "$true" : "$false");
+        break;
+      case parser::ParamType::kInt:
+        text = value.unlimited ? "Unlimited" : std::to_string(value.integer);
+        break;
+      case parser::ParamType::kSize:
+        text = value.unlimited ? "Unlimited" : std::to_string(value.bytes);
+        break;
+      case parser::ParamType::kStringList: {
+        const auto& l = value.list;
+        auto join = [](const std::vector<std::string>& v) {
+          std::string j;
+          for (const auto& x : v) j += (j.empty() ? "" : ",") + x;
+          return j;
+        };
+        text = l.is_delta ? "@{Add=" + join(l.add) + "; Remove=" + join(l.remove) + "}"
+                          : join(l.values);
+        break;
+      }
+      default:
+        text = value.is_null ? "$null" : value.text;
+        break;
+    }
+    if (value.type == parser::ParamType::kSwitch) {
+      out += text;
+    } else {
+      bool quote = text.find(' ') != std::string::npos;
+      out += " " + (quote ? "'" + text + "'" : text);
+    }
+  }
+  return Printable(out);
 }
 
 std::unique_ptr<grpc::ClientContext> NewClientContext(const CmdletContext& context) {
   auto client = std::make_unique<grpc::ClientContext>();
   client->set_deadline(std::chrono::system_clock::now() + context.deadline);
   if (!context.token.empty()) client->AddMetadata("authorization", "Bearer " + context.token);
+  if (!context.audit_cmdlet.empty()) {
+    client->AddMetadata("x-audit-cmdlet", Printable(context.audit_cmdlet));
+    client->AddMetadata("x-audit-parameters", context.audit_parameters);
+    client->AddMetadata("x-audit-user", Printable(AuditUser()));
+  }
   return client;
 }
 

@@ -79,6 +79,10 @@ struct CmdletContext {
   const View* input_view = nullptr;
   // Every cmdlet, for Get-Command and Get-Help. Set by the runner when not set.
   const CmdletRegistry* registry = nullptr;
+  // Set by the runner for each cmdlet it runs: sent with every call so that the store's admin
+  // audit log records the cmdlet and its parameters (secrets as ***).
+  std::string audit_cmdlet;
+  std::string audit_parameters;
 };
 
 struct CmdletOutput {
@@ -128,8 +132,13 @@ void RegisterQueueCmdlets(CmdletRegistry* registry);
 void RegisterServiceCmdlets(CmdletRegistry* registry);
 // Get-Command and Get-Help (cmdlets_help.cc).
 void RegisterHelpCmdlets(CmdletRegistry* registry);
+void RegisterAuditCmdlets(CmdletRegistry* registry);
 // Every cmdlet adminctl knows.
 CmdletRegistry DefaultRegistry();
+
+// "-Identity alice -PopEnabled False" for the audit log: every bound parameter, passwords
+// and other secure strings as ***, non-printable characters as '?'.
+std::string AuditParameters(const parser::BoundCommand& args);
 
 // A client context with the call deadline and the bearer token.
 std::unique_ptr<grpc::ClientContext> NewClientContext(const CmdletContext& context);

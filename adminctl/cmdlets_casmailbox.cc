@@ -177,7 +177,7 @@ CmdletStatus ApplyPopFolders(const BoundValue& v, mail::v1::MailboxUpdate* updat
 }
 
 CmdletStatus SetCasMailbox(const BoundCommand& args, const std::vector<Record>&,
-                           CmdletContext& context, CmdletOutput*) {
+                           CmdletContext& context, CmdletOutput* output) {
   const std::string identity = args.GetString("Identity").value_or("");
   mail::v1::MailboxUpdate update;
   bool any = false;
@@ -219,6 +219,17 @@ CmdletStatus SetCasMailbox(const BoundCommand& args, const std::vector<Record>&,
   }
 
   if (!any) return WarnNothingModified(context, identity);
+  if (args.GetSwitch("WhatIf")) {
+    // The mailbox must exist; nothing is changed.
+    mail::v1::MailboxIdentity request;
+    request.set_identity(identity);
+    mail::v1::GetMailboxResponse response;
+    auto client = NewClientContext(context);
+    grpc::Status status = context.directory->GetMailbox(client.get(), request, &response);
+    if (!status.ok()) return StatusFromGrpc(status, identity, context);
+    output->text += "What if: Setting CAS mailbox \"" + response.mailbox().name() + "\".\n";
+    return CmdletStatus::Ok();
+  }
   return SendMailboxUpdate(context, identity, std::move(update));
 }
 
@@ -252,6 +263,7 @@ void RegisterCasMailboxCmdlets(CmdletRegistry* registry) {
                       .type = ParamType::kEnum,
                       .enum_values = EnumNames(kPopRetrievalActions)},
                      {.name = "PopFolders", .type = ParamType::kStringList},
+                     {.name = "WhatIf", .type = ParamType::kSwitch},
                  }},
       .handler = SetCasMailbox,
       .default_view = CasMailboxView(),

@@ -210,6 +210,7 @@ std::vector<CmdletHelp> CasMailboxHelp() {
               {"PopFolders", "Inbox",
                "The folders POP3 offers, as one list (Inbox,Junk). At least one folder; "
                "@{Add=...} is not supported."},
+              {"WhatIf", "", "Shows what would be changed without changing anything."},
           },
       .examples =
           {
@@ -986,6 +987,36 @@ std::vector<CmdletHelp> QueueHelp() {
   return help;
 }
 
+std::vector<CmdletHelp> AuditHelp() {
+  return {CmdletHelp{
+      .name = "Get-AdminAuditLog",
+      .synopsis = "Shows the changes made over the admin API, newest first.",
+      .description =
+          "Every change an administrator makes (New-, Set-, Remove- cmdlets, Start-/Stop-"
+          "Service, ...) is written by the mailbox store to its audit log before the cmdlet "
+          "returns: when, who (the user running adminctl and how they connected), the cmdlet and "
+          "its parameters (passwords shown as ***), the object, and the old and new values of "
+          "what changed. Reading the log changes nothing.",
+      .parameters =
+          {
+              {"StartDate", "The beginning", "Only changes made at or after this local date and "
+                                              "time (2026-11-26 or \"2026-11-26 09:30\")."},
+              {"EndDate", "Now", "Only changes made at or before this local date and time."},
+              {"Cmdlets", "Every cmdlet", "Only changes made by this cmdlet (Set-CASMailbox)."},
+              {"ObjectIds", "Every object",
+               "Only changes to objects whose name contains this text (alice, PopSettings)."},
+              {"ResultSize", "1000", "The most entries shown."},
+          },
+      .examples =
+          {
+              {"Get-AdminAuditLog -Cmdlets Set-PopSettings -ResultSize 5",
+               "The last five changes to the POP3 settings, with old and new values."},
+              {"Get-AdminAuditLog -ObjectIds alice | Format-Table RunDate,CmdletName,NewValue",
+               "What was changed on alice's mailbox, one line per change."},
+          },
+  }};
+}
+
 }  // namespace
 
 const std::vector<CmdletHelp>& AllCmdletHelp() {
@@ -993,7 +1024,7 @@ const std::vector<CmdletHelp>& AllCmdletHelp() {
     auto* help = new std::vector<CmdletHelp>();
     for (auto family :
          {MailboxHelp(), CasMailboxHelp(), ServiceHelp(), FormatHelp(), HelpCmdletsHelp(),
-          TransportHelp(), RecipientPermissionHelp(), QueueHelp()}) {
+          TransportHelp(), RecipientPermissionHelp(), QueueHelp(), AuditHelp()}) {
       for (CmdletHelp& h : family) help->push_back(std::move(h));
     }
     for (bool pop : {true, false}) {

@@ -143,6 +143,8 @@ bool Runner::RunPipeline(const parser::Pipeline& pipeline) {
     const parser::ParameterSpec* piped = i > 0 ? PipelineParameter(cmdlet) : nullptr;
     if (piped == nullptr || element.args.Has(piped->name)) {
       // First element, or the piped parameter was given on the command line: run once.
+      context_.audit_cmdlet = cmdlet.schema.name;
+      context_.audit_parameters = AuditParameters(element.args);
       CmdletStatus status = cmdlet.handler(element.args, objects, context_, &output);
       out_ << output.text;
       output.text.clear();
@@ -167,6 +169,8 @@ bool Runner::RunPipeline(const parser::Pipeline& pipeline) {
         v.type = piped->type;
         v.text = *value;
         args.Set(piped->name, std::move(v));
+        context_.audit_cmdlet = cmdlet.schema.name;
+        context_.audit_parameters = AuditParameters(args);
         CmdletStatus status = cmdlet.handler(args, {object}, context_, &output);
         out_ << output.text;
         output.text.clear();

@@ -206,6 +206,7 @@ Status RocksMailboxStore::OpenDb() {
 
   MAIL_RETURN_IF_ERROR(LoadSettings());
   MAIL_RETURN_IF_ERROR(LoadControl());
+  MAIL_RETURN_IF_ERROR(LoadAudit());
 
   committer_ = std::make_unique<GroupCommitter>(
       db_, options_.sync_writes,

@@ -135,6 +135,10 @@ class RocksMailboxStore {
   mail::v1::GetServicesResponse GetServices(const mail::v1::GetServicesRequest& req);
   common::StatusOr<mail::v1::GetServicesResponse> SetService(const mail::v1::SetServiceRequest& req);
 
+  // ---- Admin audit log (Get-AdminAuditLog) --------------------------------------------------
+  common::Status AppendAudit(mail::v1::AuditEntry entry);  // Synced; assigns id and time.
+  std::vector<mail::v1::AuditEntry> GetAuditLog(const mail::v1::GetAdminAuditLogRequest& req);
+
   // Set-SendConnector -SmartHosts, Set-TransportService -MessageExpirationTimeout.
   common::StatusOr<mail::v1::ServerSettings> UpdateTransportSettings(
       const mail::v1::UpdateTransportSettingsRequest& req);
@@ -208,6 +212,10 @@ class RocksMailboxStore {
   std::mutex settings_mu_;
   std::condition_variable settings_cv_;
   mail::v1::ServerSettings settings_;  // Explicit values, as stored.
+
+  common::Status LoadAudit();
+  std::mutex audit_mu_;
+  uint64_t next_audit_id_ = 1;
 
   // Control plane. Keys: (node, ServiceName); node "" holds the default for every node.
   common::Status LoadControl();

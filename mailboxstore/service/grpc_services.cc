@@ -1,6 +1,10 @@
 #include "mailboxstore/service/grpc_services.h"
 
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/text_format.h>
 #include <openssl/crypto.h>
+
+#include <set>
 
 #include "common/logging.h"
 
@@ -27,6 +31,110 @@ grpc::Status AdminGuard::Check(grpc::ServerContext* ctx) const {
   return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "admin token required");
 }
 
+namespace {
+
+// Fields that change by themselves, not by an admin: left out of audit values.
+const std::set<std::string>& VolatileFields() {
+  static const std::set<std::string> fields = {"total_size", "total_messages", "last_logon_unix",
+                                               "version", "last_heartbeat_unix"};
+  return fields;
+}
+
+// One field of `m` as single-line text ("pop_enabled: false"), or "" when unset.
+std::string FieldText(const google::protobuf::Message& m, const google::protobuf::FieldDescriptor* f) {
+  std::unique_ptr<google::protobuf::Message> only(m.New());
+  only->CopyFrom(m);
+  const auto* r = only->GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> set;
+  r->ListFields(*only, &set);
+  for (const auto* other : set) {
+    if (other != f) r->ClearField(only.get(), other);
+  }
+  std::string text;
+  google::protobuf::TextFormat::Printer printer;
+  printer.SetSingleLineMode(true);
+  printer.PrintToString(*only, &text);
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  if (text.empty() && !f->is_repeated() &&
+      f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
+    // proto3 leaves false, 0 and "" unset: show them as values all the same.
+    std::string value;
+    google::protobuf::TextFormat::PrintFieldValueToString(m, f, -1, &value);
+    text = f->name() + ": " + value;
+  }
+  return text;
+}
+
+// The fields that differ between `before` and `after`, each side as "field: value; ...";
+// singular sub-messages are compared field by field ("pop3.login_type: ...").
+void Diff(const google::protobuf::Message& before, const google::protobuf::Message& after,
+          std::string* old_text, std::string* new_text, const std::string& prefix = "") {
+  const auto* d = before.GetDescriptor();
+  for (int i = 0; i < d->field_count(); ++i) {
+    const auto* f = d->field(i);
+    if (VolatileFields().count(f->name()) != 0) continue;
+    if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE && !f->is_repeated()) {
+      Diff(before.GetReflection()->GetMessage(before, f), after.GetReflection()->GetMessage(after, f),
+           old_text, new_text, prefix + f->name() + ".");
+      continue;
+    }
+    std::string a = FieldText(before, f), b = FieldText(after, f);
+    if (a == b) continue;
+    if (!old_text->empty()) *old_text += "; ";
+    if (!new_text->empty()) *new_text += "; ";
+    *old_text += prefix + (a.empty() ? f->name() + ": (unset)" : a);
+    *new_text += prefix + (b.empty() ? f->name() + ": (unset)" : b);
+  }
+}
+
+std::string Describe(const google::protobuf::Message& m) {
+  std::string out;
+  const auto* d = m.GetDescriptor();
+  for (int i = 0; i < d->field_count(); ++i) {
+    const auto* f = d->field(i);
+    if (VolatileFields().count(f->name()) != 0) continue;
+    std::string t = FieldText(m, f);
+    if (t.empty()) continue;
+    if (!out.empty()) out += "; ";
+    out += t;
+  }
+  return out;
+}
+
+std::string Metadata(grpc::ServerContext* ctx, const char* key) {
+  const auto& md = ctx->client_metadata();
+  auto it = md.find(key);
+  if (it == md.end()) return "";
+  return std::string(it->second.data(), it->second.size()).substr(0, 4096);
+}
+
+// Writes one entry of the admin audit log. `cmdlet` is what adminctl said it ran, or the
+// RPC name for other clients.
+void Audit(RocksMailboxStore* store, grpc::ServerContext* ctx, const std::string& rpc,
+           const std::string& object, const std::string& old_value, const std::string& new_value,
+           const grpc::Status& result) {
+  mail::v1::AuditEntry e;
+  std::string user = Metadata(ctx, "x-audit-user");
+  std::string peer = ctx->peer();
+  std::string via = peer.rfind("unix:", 0) == 0 ? "unix socket" : "token from " + peer;
+  e.set_caller(user.empty() ? via : user + " (" + via + ")");
+  std::string cmdlet = Metadata(ctx, "x-audit-cmdlet");
+  e.set_cmdlet(cmdlet.empty() ? rpc : cmdlet);
+  std::string parameters = Metadata(ctx, "x-audit-parameters");
+  if (!parameters.empty()) e.add_parameters(parameters);
+  e.set_object(object);
+  e.set_old_value(old_value.substr(0, 16384));
+  e.set_new_value(new_value.substr(0, 16384));
+  e.set_succeeded(result.ok());
+  e.set_error(result.error_message());
+  common::Status s = store->AppendAudit(std::move(e));
+  if (!s.ok()) {
+    MAIL_LOG(kError, "admin") << "cannot write the admin audit log: " << s.ToString();
+  }
+}
+
+}  // namespace
+
 #define GUARD()                                     \
   do {                                              \
     grpc::Status _g = guard_.Check(ctx);            \
@@ -46,8 +154,11 @@ grpc::Status DirectoryService::CreateMailbox(grpc::ServerContext* ctx,
                                              const mail::v1::CreateMailboxRequest* req,
                                              mail::v1::GetMailboxResponse* resp) {
   GUARD();
-  return Assign(store_->CreateMailbox(*req),
-                [&](mail::v1::Mailbox m) { *resp->mutable_mailbox() = std::move(m); });
+  grpc::Status st = Assign(store_->CreateMailbox(*req),
+                           [&](mail::v1::Mailbox m) { *resp->mutable_mailbox() = std::move(m); });
+  Audit(store_, ctx, "CreateMailbox", req->name(), "", st.ok() ? Describe(resp->mailbox()) : "",
+        st);
+  return st;
 }
 
 grpc::Status DirectoryService::GetMailbox(grpc::ServerContext* ctx,
@@ -71,39 +182,55 @@ grpc::Status DirectoryService::UpdateMailbox(grpc::ServerContext* ctx,
                                              const mail::v1::UpdateMailboxRequest* req,
                                              mail::v1::GetMailboxResponse* resp) {
   GUARD();
-  return Assign(store_->UpdateMailbox(req->identity(), req->update()),
-                [&](mail::v1::Mailbox m) { *resp->mutable_mailbox() = std::move(m); });
+  auto before = store_->GetMailbox(req->identity());
+  grpc::Status st = Assign(store_->UpdateMailbox(req->identity(), req->update()),
+                           [&](mail::v1::Mailbox m) { *resp->mutable_mailbox() = std::move(m); });
+  std::string old_value, new_value;
+  if (st.ok() && before.ok()) Diff(*before, resp->mailbox(), &old_value, &new_value);
+  Audit(store_, ctx, "UpdateMailbox", before.ok() ? before->name() : req->identity(), old_value,
+        new_value, st);
+  return st;
 }
 
 grpc::Status DirectoryService::SetPassword(grpc::ServerContext* ctx,
                                            const mail::v1::SetPasswordRequest* req,
                                            mail::v1::GetMailboxResponse* resp) {
   GUARD();
-  return Assign(store_->SetPassword(req->identity(), req->password()),
-                [&](mail::v1::Mailbox m) { *resp->mutable_mailbox() = std::move(m); });
+  grpc::Status st = Assign(store_->SetPassword(req->identity(), req->password()),
+                           [&](mail::v1::Mailbox m) { *resp->mutable_mailbox() = std::move(m); });
+  Audit(store_, ctx, "SetPassword", req->identity(), "", st.ok() ? "password changed" : "", st);
+  return st;
 }
 
 grpc::Status DirectoryService::DeleteMailbox(grpc::ServerContext* ctx,
                                              const mail::v1::DeleteMailboxRequest* req,
                                              mail::v1::DeleteMailboxResponse* resp) {
   GUARD();
-  return Assign(store_->DeleteMailbox(req->identity()),
-                [&](mail::v1::Mailbox m) { *resp->mutable_mailbox() = std::move(m); });
+  grpc::Status st = Assign(store_->DeleteMailbox(req->identity()),
+                           [&](mail::v1::Mailbox m) { *resp->mutable_mailbox() = std::move(m); });
+  Audit(store_, ctx, "DeleteMailbox", req->identity(), st.ok() ? Describe(resp->mailbox()) : "",
+        "", st);
+  return st;
 }
 
 grpc::Status DirectoryService::AddAcceptedDomain(grpc::ServerContext* ctx,
                                                  const mail::v1::AcceptedDomainRequest* req,
                                                  mail::v1::AcceptedDomain* resp) {
   GUARD();
-  return Assign(store_->AddAcceptedDomain(req->domain_name()),
-                [&](mail::v1::AcceptedDomain d) { *resp = std::move(d); });
+  grpc::Status st = Assign(store_->AddAcceptedDomain(req->domain_name()),
+                           [&](mail::v1::AcceptedDomain d) { *resp = std::move(d); });
+  Audit(store_, ctx, "AddAcceptedDomain", req->domain_name(), "", st.ok() ? Describe(*resp) : "",
+        st);
+  return st;
 }
 
 grpc::Status DirectoryService::RemoveAcceptedDomain(grpc::ServerContext* ctx,
                                                     const mail::v1::AcceptedDomainRequest* req,
                                                     mail::v1::Empty*) {
   GUARD();
-  return ToGrpc(store_->RemoveAcceptedDomain(req->domain_name()));
+  grpc::Status st = ToGrpc(store_->RemoveAcceptedDomain(req->domain_name()));
+  Audit(store_, ctx, "RemoveAcceptedDomain", req->domain_name(), req->domain_name(), "", st);
+  return st;
 }
 
 grpc::Status DirectoryService::ListAcceptedDomains(grpc::ServerContext* ctx,
@@ -291,8 +418,11 @@ grpc::Status MaintenanceService::PurgeExpired(grpc::ServerContext* ctx,
                                               const mail::v1::PurgeExpiredRequest* req,
                                               mail::v1::PurgeExpiredResponse* resp) {
   GUARD();
-  return Assign(store_->PurgeExpired(req->now_unix()),
-                [&](mail::v1::PurgeExpiredResponse r) { *resp = std::move(r); });
+  grpc::Status st = Assign(store_->PurgeExpired(req->now_unix()),
+                           [&](mail::v1::PurgeExpiredResponse r) { *resp = std::move(r); });
+  Audit(store_, ctx, "PurgeExpired", "retention", "",
+        st.ok() ? std::to_string(resp->messages_purged()) + " messages purged" : "", st);
+  return st;
 }
 
 // ---- Settings ----------------------------------------------------------------------------
@@ -325,8 +455,13 @@ grpc::Status SettingsService::UpdateProtocolSettings(
     return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "settings change only by admins");
   }
   GUARD();
-  return Assign(store_->UpdateProtocolSettings(*req),
-                [&](mail::v1::ServerSettings s) { *resp = std::move(s); });
+  mail::v1::ServerSettings before = store_->GetSettings(/*effective=*/true);
+  grpc::Status st = Assign(store_->UpdateProtocolSettings(*req),
+                           [&](mail::v1::ServerSettings s) { *resp = std::move(s); });
+  std::string old_value, new_value;
+  if (st.ok()) Diff(before, *resp, &old_value, &new_value);
+  Audit(store_, ctx, "UpdateProtocolSettings", req->protocol() == mail::v1::SETTINGS_PROTOCOL_POP3 ? "PopSettings" : "ImapSettings", old_value, new_value, st);
+  return st;
 }
 
 grpc::Status SettingsService::UpdateReceiveConnector(
@@ -336,8 +471,13 @@ grpc::Status SettingsService::UpdateReceiveConnector(
     return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "settings change only by admins");
   }
   GUARD();
-  return Assign(store_->UpdateReceiveConnector(*req),
-                [&](mail::v1::ServerSettings s) { *resp = std::move(s); });
+  mail::v1::ServerSettings before = store_->GetSettings(/*effective=*/true);
+  grpc::Status st = Assign(store_->UpdateReceiveConnector(*req),
+                           [&](mail::v1::ServerSettings s) { *resp = std::move(s); });
+  std::string old_value, new_value;
+  if (st.ok()) Diff(before, *resp, &old_value, &new_value);
+  Audit(store_, ctx, "UpdateReceiveConnector", req->identity().empty() ? req->connector().name() : req->identity(), old_value, new_value, st);
+  return st;
 }
 
 grpc::Status SettingsService::UpdateTransportSettings(
@@ -347,8 +487,13 @@ grpc::Status SettingsService::UpdateTransportSettings(
     return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "settings change only by admins");
   }
   GUARD();
-  return Assign(store_->UpdateTransportSettings(*req),
-                [&](mail::v1::ServerSettings s) { *resp = std::move(s); });
+  mail::v1::ServerSettings before = store_->GetSettings(/*effective=*/true);
+  grpc::Status st = Assign(store_->UpdateTransportSettings(*req),
+                           [&](mail::v1::ServerSettings s) { *resp = std::move(s); });
+  std::string old_value, new_value;
+  if (st.ok()) Diff(before, *resp, &old_value, &new_value);
+  Audit(store_, ctx, "UpdateTransportSettings", "TransportSettings", old_value, new_value, st);
+  return st;
 }
 
 // ---- Control -----------------------------------------------------------------------------
@@ -375,8 +520,25 @@ grpc::Status ControlService::SetService(grpc::ServerContext* ctx,
                                         mail::v1::GetServicesResponse* resp) {
   if (!admin_) return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "admin endpoint only");
   GUARD();
-  return Assign(store_->SetService(*req),
-                [&](mail::v1::GetServicesResponse r) { *resp = std::move(r); });
+  grpc::Status st = Assign(store_->SetService(*req),
+                           [&](mail::v1::GetServicesResponse r) { *resp = std::move(r); });
+  std::string object = mail::v1::ServiceName_Name(req->service());
+  if (!req->node().empty()) object += " on " + req->node();
+  std::string change = mail::v1::ServiceAction_Name(req->action());
+  if (req->action() == mail::v1::SERVICE_ACTION_SET_STARTUP_TYPE) {
+    change += " " + mail::v1::StartupType_Name(req->startup_type());
+  }
+  Audit(store_, ctx, "SetService", object, "", change, st);
+  return st;
+}
+
+grpc::Status ControlService::GetAdminAuditLog(grpc::ServerContext* ctx,
+                                              const mail::v1::GetAdminAuditLogRequest* req,
+                                              mail::v1::GetAdminAuditLogResponse* resp) {
+  if (!admin_) return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "admin endpoint only");
+  GUARD();
+  for (auto& e : store_->GetAuditLog(*req)) *resp->add_entries() = std::move(e);
+  return grpc::Status::OK;
 }
 
 }  // namespace mailboxstore

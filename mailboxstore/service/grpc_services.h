@@ -137,6 +137,8 @@ class ControlService final : public mail::v1::Control::Service {
                            mail::v1::GetServicesResponse*) override;
   grpc::Status SetService(grpc::ServerContext*, const mail::v1::SetServiceRequest*,
                           mail::v1::GetServicesResponse*) override;
+  grpc::Status GetAdminAuditLog(grpc::ServerContext*, const mail::v1::GetAdminAuditLogRequest*,
+                                mail::v1::GetAdminAuditLogResponse*) override;
 
  private:
   RocksMailboxStore* store_;

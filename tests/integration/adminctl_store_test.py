@@ -61,6 +61,58 @@ class AdminctlStoreTest(unittest.TestCase):
         self.assertNotEqual(rc, 0)
         self.assertIn("couldn't be found", err)
 
+    def test_audit_log_records_each_change_and_never_a_password(self):
+        rc, out, err = self.run_adminctl("New-Mailbox", "-Name", "audited", "-PrimarySmtpAddress",
+                                         "audited@example.test", "-Password", "Aud1t!secret")
+        self.assertEqual(rc, 0, err)
+        rc, out, err = self.run_adminctl("Set-CASMailbox", "-Identity", "audited",
+                                         "-PopEnabled", "$false")
+        self.assertEqual(rc, 0, err)
+        # -WhatIf changes nothing and records nothing.
+        rc, out, err = self.run_adminctl("Set-CASMailbox", "-Identity", "audited",
+                                         "-ImapEnabled", "$false", "-WhatIf")
+        self.assertEqual(rc, 0, err)
+        rc, out, err = self.run_adminctl("Get-CASMailbox", "audited", "|", "Format-List")
+        self.assertRegex(out, r"ImapEnabled\s+: True")
+        self.assertRegex(out, r"PopEnabled\s+: False")
+
+        rc, out, err = self.run_adminctl("Get-AdminAuditLog", "-ObjectIds", "audited")
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("Aud1t!secret", out)
+        entries = out.strip().split("\n\n")
+        self.assertEqual(len(entries), 2, out)  # Newest first: Set-CASMailbox, New-Mailbox.
+        self.assertRegex(entries[0], r"CmdletName\s+: Set-CASMailbox")
+        self.assertRegex(entries[0], r"CmdletParameters\s+: -Identity audited -PopEnabled \$false")
+        self.assertRegex(entries[0], r"OldValue\s+: pop_enabled: true")
+        self.assertRegex(entries[0], r"NewValue\s+: pop_enabled: false")
+        self.assertRegex(entries[0], r"Succeeded\s+: True")
+        self.assertRegex(entries[0], r"Caller\s+: .*unix socket")
+        self.assertRegex(entries[1], r"CmdletName\s+: New-Mailbox")
+        self.assertRegex(entries[1], r"-Password \*\*\*")
+        # A refused change is recorded too, with its error.
+        rc, out, err = self.run_adminctl("Set-PopSettings", "-MaxCommandSize", "5")
+        self.assertNotEqual(rc, 0)
+        rc, out, err = self.run_adminctl("Get-AdminAuditLog", "-Cmdlets", "Set-PopSettings",
+                                         "-ResultSize", "1")
+        self.assertRegex(out, r"Succeeded\s+: False")
+        self.assertIn("MaxCommandSize", out)
+
+    def test_pipeline_over_100_mailboxes(self):
+        for i in range(100):
+            rc, out, err = self.run_adminctl("New-Mailbox", "-Name", "bulk%03d" % i,
+                                             "-PrimarySmtpAddress", "bulk%03d@bulk.test" % i,
+                                             "-Password", "Bulk!pass%03d" % i)
+            self.assertEqual(rc, 0, err)
+        rc, out, err = self.run_adminctl("Get-Mailbox", "bulk*", "|", "Set-CASMailbox",
+                                         "-PopEnabled", "$false")
+        self.assertEqual(rc, 0, err)
+        rc, out, err = self.run_adminctl("Get-CASMailbox", "bulk*", "|", "Format-Table",
+                                         "Name,PopEnabled")
+        self.assertEqual(rc, 0, err)
+        rows = [l.split() for l in out.splitlines() if l.startswith("bulk")]
+        self.assertEqual(len(rows), 100)
+        self.assertTrue(all(r[1] == "False" for r in rows), out)
+
     def test_clear_errors_and_exit_status(self):
         rc, _, err = self.run_adminctl("New-Mailbox", "-Name", "bob", "-PrimarySmtpAddress",
                                        "bob@example.test", "-Password", "Pw-12345")
