@@ -424,6 +424,31 @@ class SmtpTest(unittest.TestCase):
         wait_for(lambda: str(self.smarthost.port) not in self.admin("Get-Queue")[1] or None, 20,
                  "the queue to drain")
 
+    def test_queue_suspend_resume_and_remove_with_ndr(self):
+        self.smarthost.stop()
+        to = "held%d@remote.example" % SmtpTest.counter
+        with self.submission() as s:
+            s.login(self.user, PASSWORD)
+            s.sendmail(self.address, [to], message(self.address, to, "held back"))
+        hop = "127.0.0.1:%d" % self.smarthost.port
+        self.admin("Suspend-Queue", "-Identity", hop)
+        rc, out, _ = self.admin("Get-Queue", "-Identity", hop, "|", "Format-List")
+        self.assertRegex(out, r"Status\s+: Suspended")
+        self.admin("Resume-Queue", "-Identity", hop)
+        rc, out, _ = self.admin("Get-Message", "-Queue", hop, "|", "Format-List")
+        ids = [line.split(":", 1)[1].strip() for line in out.splitlines()
+               if line.startswith("Identity")]
+        self.assertTrue(ids, out)
+        # The administrator gives up on it: the sender gets a non-delivery report.
+        for identity in ids:
+            self.admin("Remove-Message", "-Identity", identity, "-WithNDR", "$true",
+                       "-Confirm:$false")
+        wait_for(lambda: hop not in self.admin("Get-Queue")[1] or None, 20, "an empty queue")
+        msgs = self.wait_inbox(self.user, 1)
+        report = email.message_from_bytes(msgs[-1][1])
+        self.assertEqual(report["Subject"], "Undeliverable: held back")
+        self.assertIn(b"Final-Recipient: rfc822;" + to.encode(), msgs[-1][1])
+
     def test_sigkill_after_250_delivers_exactly_once(self):
         self.smarthost.stop()
         to = "kill%d@remote.example" % SmtpTest.counter
@@ -483,6 +508,43 @@ class ExpiryTest(unittest.TestCase):
         finally:
             transport.cleanup()
             casd.cleanup()
+            store.cleanup()
+
+
+class StoreOutageTest(unittest.TestCase):
+    """With the store down, SMTP answers 451 4.3.0 and keeps accepting connections; when it
+    is back, the same client succeeds."""
+
+    def test_store_down_gives_451_and_recovers(self):
+        store = StoreProcess(ARGS.store, port=free_port()).start()
+        transport = TransportProcess(ARGS.transportd, store).start()
+        try:
+            run([ARGS.adminctl, "--endpoint", "unix:" + store.admin_socket, "New-Mailbox",
+                 "-Name", "outage", "-PrimarySmtpAddress", "outage@example.test", "-Password",
+                 PASSWORD])
+            store.stop(signal.SIGKILL)
+            with smtplib.SMTP("127.0.0.1", transport.port("Default Frontend"), timeout=60) as s:
+                s.ehlo("mx.example.org")
+                self.assertEqual(s.docmd("MAIL", "FROM:<a@example.org>")[0], 250)
+                code, text = s.docmd("RCPT", "TO:<outage@example.test>")
+                self.assertEqual(code, 451, text)
+                self.assertTrue(text.startswith(b"4.3.0"), text)
+            store.start()
+            def delivered():
+                try:
+                    with smtplib.SMTP("127.0.0.1", transport.port("Default Frontend"),
+                                      timeout=30) as s:
+                        s.sendmail("a@example.org", ["outage@example.test"],
+                                   message("a@example.org", "outage@example.test", "after"))
+                        return True
+                except smtplib.SMTPException:
+                    return False
+            wait_for(delivered, 30, "delivery once the store is back")
+            rc, out, err = run([ARGS.store_tool, "--endpoint", "unix:" + store.admin_socket,
+                                "count", "outage", "INBOX"])
+            self.assertEqual(out.strip(), "1", err)
+        finally:
+            transport.cleanup()
             store.cleanup()
 
 
