@@ -1,5 +1,6 @@
 #include "common/tls.h"
 
+
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -13,6 +14,8 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+
+#include "common/logging.h"
 
 namespace common {
 namespace {
@@ -153,6 +156,31 @@ std::string TlsCipher(SSL* ssl) {
   if (ssl == nullptr) return "";
   const SSL_CIPHER* c = SSL_get_current_cipher(ssl);
   return c != nullptr ? SSL_CIPHER_get_name(c) : "";
+}
+
+StatusOr<std::shared_ptr<asio::ssl::context>> ServerTlsContextFor(
+    const std::string& certificate_file, const std::string& private_key_file,
+    const std::string& state_dir, const std::string& host_name, const std::string& component) {
+  TlsFiles files;
+  if (!certificate_file.empty() || !private_key_file.empty()) {
+    files.certificate_chain = certificate_file;
+    files.private_key = private_key_file;
+  } else {
+    files.certificate_chain = state_dir + "/tls/cert.pem";
+    files.private_key = state_dir + "/tls/key.pem";
+    bool created = false;
+    Status s = EnsureSelfSignedCertificate(files, host_name, &created);
+    if (!s.ok()) {
+      return Status(s.code(), "cannot make a self-signed certificate: " + s.message());
+    }
+    if (created) {
+      MAIL_LOG(kWarning, component)
+          << "no certificate configured: made a self-signed certificate for " << host_name
+          << " in " << files.certificate_chain
+          << " (clients will ask to trust it; import a real one)";
+    }
+  }
+  return MakeServerTlsContext(files);
 }
 
 }  // namespace common

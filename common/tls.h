@@ -29,6 +29,13 @@ Status EnsureSelfSignedCertificate(const TlsFiles& files, const std::string& hos
                                    bool* created);
 
 // "TLSv1.3" / "TLS_AES_256_GCM_SHA384" of an established connection (for logs and Received).
+// A server's TLS context: the configured certificate chain and key, or, when both are empty,
+// a self-signed certificate for `host_name` kept under `state_dir`/tls (made on first start,
+// with a warning in the log naming `component`).
+StatusOr<std::shared_ptr<asio::ssl::context>> ServerTlsContextFor(
+    const std::string& certificate_file, const std::string& private_key_file,
+    const std::string& state_dir, const std::string& host_name, const std::string& component);
+
 std::string TlsVersion(SSL* ssl);
 std::string TlsCipher(SSL* ssl);
 

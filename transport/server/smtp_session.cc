@@ -129,7 +129,13 @@ class SmtpSession {
   asio::awaitable<Next> Bdat(const smtp::Command& cmd);
   asio::awaitable<Next> StartTls(const smtp::Command& cmd);
   asio::awaitable<Next> Auth(const smtp::Command& cmd);
+  asio::awaitable<Next> AuthScram(const std::string* initial);
   asio::awaitable<std::optional<std::string>> SaslStep(std::string_view challenge);
+  // One SASL client response, base64-decoded into `decoded`: `initial` when the client gave
+  // one with AUTH, else read after a 334 with `challenge`. Errors are answered here.
+  enum class Sasl { kOk, kCancelled, kFailed, kClosed };
+  asio::awaitable<Sasl> SaslData(std::string_view challenge, const std::string* initial,
+                                 std::string* decoded);
   asio::awaitable<Next> FinishAuth(common::StatusOr<mail::v1::AuthenticateResponse> r,
                                    const std::string& user);
   asio::awaitable<Next> FinishMessage(std::string content);
@@ -564,6 +570,33 @@ asio::awaitable<std::optional<std::string>> SmtpSession::SaslStep(std::string_vi
   co_return response->line;
 }
 
+asio::awaitable<SmtpSession::Sasl> SmtpSession::SaslData(std::string_view challenge,
+                                                         const std::string* initial,
+                                                         std::string* decoded) {
+  std::string line;
+  if (initial != nullptr) {
+    line = *initial;
+  } else {
+    auto step = co_await SaslStep(challenge);
+    if (!step) co_return Sasl::kClosed;
+    if (*step == "\x01") co_return Sasl::kFailed;  // Not a SASL line; already answered.
+    line = std::move(*step);
+  }
+  if (line == "*") {
+    Reply(501, "5.7.0", "Authentication aborted");
+    co_return Sasl::kCancelled;
+  }
+  // "=" is an empty response (RFC 4954).
+  std::optional<std::string> bytes = line == "=" ? std::optional<std::string>(std::string())
+                                                 : common::Base64Decode(line);
+  if (!bytes) {
+    Reply(501, "5.5.2", "Cannot decode response");
+    co_return Sasl::kFailed;
+  }
+  *decoded = std::move(*bytes);
+  co_return Sasl::kOk;
+}
+
 asio::awaitable<Next> SmtpSession::Auth(const smtp::Command& cmd) {
   if (!common::OffersAuth(*c_)) {
     Reply(503, "5.5.1", "Error: authentication not enabled");
@@ -589,154 +622,97 @@ asio::awaitable<Next> SmtpSession::Auth(const smtp::Command& cmd) {
     has_initial = true;
   }
   for (char& ch : mech) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-  // Decodes a client response; "=" is an empty initial response (RFC 4954).
-  auto decode = [](const std::string& b64) -> std::optional<std::string> {
-    if (b64 == "=") return std::string();
-    return common::Base64Decode(b64);
-  };
-  auto cancelled_or_bad = [&](const std::string& line) -> std::optional<Next> {
-    if (line == "*") {
-      Reply(501, "5.7.0", "Authentication aborted");
-      return Next::kContinue;
+  const std::string* first = has_initial ? &initial : nullptr;
+  // What a step that did not give data means for the session.
+  auto after = [this](Sasl r) { return r == Sasl::kClosed ? Next::kClose
+                                       : r == Sasl::kFailed ? ProtocolError()
+                                                            : Next::kContinue; };
+  std::string user, password, data;
+  if (mech == "PLAIN") {
+    Sasl r = co_await SaslData("", first, &data);
+    if (r != Sasl::kOk) co_return after(r);
+    size_t a = data.find('\0');
+    size_t b = a == std::string::npos ? a : data.find('\0', a + 1);
+    if (b == std::string::npos) {
+      Reply(501, "5.5.2", "Cannot decode response");
+      co_return ProtocolError();
     }
-    return std::nullopt;
-  };
+    std::string authzid = data.substr(0, a);
+    user = data.substr(a + 1, b - a - 1);
+    password = data.substr(b + 1);
+    if (!authzid.empty() && authzid != user) {
+      // Logging in as someone else is not offered.
+      Next n = co_await FinishAuth(mail::v1::AuthenticateResponse(), user);
+      co_return n;
+    }
+  } else if (mech == "LOGIN") {
+    Sasl r = co_await SaslData("Username:", first, &user);
+    if (r != Sasl::kOk) co_return after(r);
+    r = co_await SaslData("Password:", nullptr, &password);
+    if (r != Sasl::kOk) co_return after(r);
+  } else if (mech == "SCRAM-SHA-256") {
+    Next n = co_await AuthScram(first);
+    co_return n;
+  } else {
+    Reply(504, "5.5.4", "Unrecognized authentication type");
+    co_return ProtocolError();
+  }
   mail::v1::AuthenticatePlainRequest req;
   req.set_protocol(mail::v1::PROTOCOL_SMTP);
   req.set_client_address(stream_->remote_address());
-  if (mech == "PLAIN" || mech == "LOGIN") {
-    std::string user, password;
-    if (mech == "PLAIN") {
-      std::string line = initial;
-      if (!has_initial) {
-        auto step = co_await SaslStep("");
-        if (!step) co_return Next::kClose;
-        if (*step == "\x01") co_return ProtocolError();
-        line = *step;
-      }
-      if (auto r = cancelled_or_bad(line)) co_return *r;
-      auto decoded = decode(line);
-      if (!decoded) {
-        Reply(501, "5.5.2", "Cannot decode response");
-        co_return ProtocolError();
-      }
-      size_t a = decoded->find('\0');
-      size_t b = a == std::string::npos ? a : decoded->find('\0', a + 1);
-      if (b == std::string::npos) {
-        Reply(501, "5.5.2", "Cannot decode response");
-        co_return ProtocolError();
-      }
-      std::string authzid = decoded->substr(0, a);
-      user = decoded->substr(a + 1, b - a - 1);
-      password = decoded->substr(b + 1);
-      if (!authzid.empty() && authzid != user) {
-        // Logging in as someone else is not offered.
-        {
-          Next result = co_await FinishAuth(
-            mail::v1::AuthenticateResponse(), user);
-          co_return result;
-        }
-      }
-    } else {
-      std::string line = initial;
-      if (!has_initial) {
-        auto step = co_await SaslStep("Username:");
-        if (!step) co_return Next::kClose;
-        if (*step == "\x01") co_return ProtocolError();
-        line = *step;
-      }
-      if (auto r = cancelled_or_bad(line)) co_return *r;
-      auto u = decode(line);
-      if (!u) {
-        Reply(501, "5.5.2", "Cannot decode response");
-        co_return ProtocolError();
-      }
-      user = *u;
-      auto step = co_await SaslStep("Password:");
-      if (!step) co_return Next::kClose;
-      if (*step == "\x01") co_return ProtocolError();
-      if (auto r = cancelled_or_bad(*step)) co_return *r;
-      auto p = decode(*step);
-      if (!p) {
-        Reply(501, "5.5.2", "Cannot decode response");
-        co_return ProtocolError();
-      }
-      password = *p;
-    }
-    req.set_user(user);
-    req.set_password(password);
-    auto r = co_await s_->auth->AuthenticatePlain(req);
-    {
-      Next result = co_await FinishAuth(std::move(r), user);
-      co_return result;
-    }
+  req.set_user(user);
+  req.set_password(password);
+  auto result = co_await s_->auth->AuthenticatePlain(req);
+  Next n = co_await FinishAuth(std::move(result), user);
+  co_return n;
+}
+
+asio::awaitable<Next> SmtpSession::AuthScram(const std::string* initial) {
+  auto after = [this](Sasl r) { return r == Sasl::kClosed ? Next::kClose
+                                       : r == Sasl::kFailed ? ProtocolError()
+                                                            : Next::kContinue; };
+  std::string first;
+  Sasl r = co_await SaslData("", initial, &first);
+  if (r != Sasl::kOk) co_return after(r);
+  common::ScramServer scram;
+  auto user = scram.HandleClientFirst(first);
+  if (!user.ok()) {
+    Next n = co_await FinishAuth(mail::v1::AuthenticateResponse(), std::string());
+    co_return n;
   }
-  if (mech == "SCRAM-SHA-256") {
-    std::string line = initial;
-    if (!has_initial) {
-      auto step = co_await SaslStep("");
-      if (!step) co_return Next::kClose;
-      if (*step == "\x01") co_return ProtocolError();
-      line = *step;
-    }
-    if (auto r = cancelled_or_bad(line)) co_return *r;
-    auto first = decode(line);
-    if (!first) {
-      Reply(501, "5.5.2", "Cannot decode response");
-      co_return ProtocolError();
-    }
-    common::ScramServer scram;
-    auto user = scram.HandleClientFirst(*first);
-    if (!user.ok()) {
-      Next result = co_await FinishAuth(mail::v1::AuthenticateResponse(), std::string());
-      co_return result;
-    }
-    mail::v1::GetScramVerifierRequest vreq;
-    vreq.set_user(*user);
-    vreq.set_mechanism("SCRAM-SHA-256");
-    auto verifier = co_await s_->auth->GetScramVerifier(vreq);
-    if (!verifier.ok()) {
-      Reply(454, "4.7.0", "Temporary authentication failure");
-      co_return Next::kContinue;
-    }
-    const auto& v = verifier->verifier();
-    common::ScramCredentials creds{v.iterations(), v.salt(), v.stored_key(), v.server_key()};
-    auto server_first = scram.StartWithCredentials(creds);
-    if (!server_first.ok()) {
-      Next result = co_await FinishAuth(mail::v1::AuthenticateResponse(), *user);
-      co_return result;
-    }
-    auto final_line = co_await SaslStep(*server_first);
-    if (!final_line) co_return Next::kClose;
-    if (*final_line == "\x01") co_return ProtocolError();
-    if (auto r = cancelled_or_bad(*final_line)) co_return *r;
-    auto final_msg = decode(*final_line);
-    if (!final_msg) {
-      Reply(501, "5.5.2", "Cannot decode response");
-      co_return ProtocolError();
-    }
-    auto server_final = scram.HandleClientFinal(*final_msg);
-    if (!server_final.ok()) {
-      Next result = co_await FinishAuth(mail::v1::AuthenticateResponse(), *user);
-      co_return result;
-    }
-    // RFC 4954: the server's final message goes as a 334 challenge; the client answers empty.
-    auto ack = co_await SaslStep(*server_final);
-    if (!ack) co_return Next::kClose;
-    if (*ack == "\x01") co_return ProtocolError();
-    if (auto r = cancelled_or_bad(*ack)) co_return *r;
-    mail::v1::CompleteLoginRequest creq;
-    creq.set_user(*user);
-    creq.set_protocol(mail::v1::PROTOCOL_SMTP);
-    creq.set_client_address(stream_->remote_address());
-    auto r = co_await s_->auth->CompleteLogin(creq);
-    {
-      Next result = co_await FinishAuth(std::move(r), *user);
-      co_return result;
-    }
+  mail::v1::GetScramVerifierRequest vreq;
+  vreq.set_user(*user);
+  vreq.set_mechanism("SCRAM-SHA-256");
+  auto verifier = co_await s_->auth->GetScramVerifier(vreq);
+  if (!verifier.ok()) {
+    Reply(454, "4.7.0", "Temporary authentication failure");
+    co_return Next::kContinue;
   }
-  Reply(504, "5.5.4", "Unrecognized authentication type");
-  co_return ProtocolError();
+  const auto& v = verifier->verifier();
+  common::ScramCredentials creds{v.iterations(), v.salt(), v.stored_key(), v.server_key()};
+  auto server_first = scram.StartWithCredentials(creds);
+  std::string final_msg;
+  if (server_first.ok()) {
+    r = co_await SaslData(*server_first, nullptr, &final_msg);
+    if (r != Sasl::kOk) co_return after(r);
+  }
+  auto server_final = server_first.ok() ? scram.HandleClientFinal(final_msg)
+                                        : common::StatusOr<std::string>(server_first.status());
+  if (!server_final.ok()) {
+    Next n = co_await FinishAuth(mail::v1::AuthenticateResponse(), *user);
+    co_return n;
+  }
+  // RFC 4954: the server's final message goes as a 334 challenge; the client answers empty.
+  std::string ack;
+  r = co_await SaslData(*server_final, nullptr, &ack);
+  if (r != Sasl::kOk) co_return after(r);
+  mail::v1::CompleteLoginRequest creq;
+  creq.set_user(*user);
+  creq.set_protocol(mail::v1::PROTOCOL_SMTP);
+  creq.set_client_address(stream_->remote_address());
+  auto result = co_await s_->auth->CompleteLogin(creq);
+  Next n = co_await FinishAuth(std::move(result), *user);
+  co_return n;
 }
 
 asio::awaitable<Next> SmtpSession::FinishAuth(common::StatusOr<mail::v1::AuthenticateResponse> r,

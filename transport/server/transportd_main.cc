@@ -178,26 +178,8 @@ int main(int argc, char** argv) {
   }
 
   // TLS: the configured certificate, or a self-signed one made on first start.
-  common::TlsFiles files;
-  if (!cfg.certificate_file().empty() || !cfg.private_key_file().empty()) {
-    files.certificate_chain = cfg.certificate_file();
-    files.private_key = cfg.private_key_file();
-  } else {
-    files.certificate_chain = cfg.state_dir() + "/tls/cert.pem";
-    files.private_key = cfg.state_dir() + "/tls/key.pem";
-    bool created = false;
-    common::Status s = common::EnsureSelfSignedCertificate(files, cfg.host_name(), &created);
-    if (!s.ok()) {
-      MAIL_LOG(kError, "transportd") << "cannot make a self-signed certificate: " << s.ToString();
-      return 1;
-    }
-    if (created) {
-      MAIL_LOG(kWarning, "transportd")
-          << "no certificate configured: made a self-signed certificate for " << cfg.host_name()
-          << " in " << files.certificate_chain << " (clients will ask to trust it; import a real one)";
-    }
-  }
-  auto tls = common::MakeServerTlsContext(files);
+  auto tls = common::ServerTlsContextFor(cfg.certificate_file(), cfg.private_key_file(),
+                                         cfg.state_dir(), cfg.host_name(), "transportd");
   if (!tls.ok()) {
     MAIL_LOG(kError, "transportd") << tls.status().ToString();
     return 1;
