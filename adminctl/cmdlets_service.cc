@@ -145,6 +145,9 @@ Record ServiceRecord(const ServiceState& state, const mail::v1::Node* node) {
   if (version == 0 && node != nullptr) version = node->settings_version();
   r.Add("SettingsVersion", std::to_string(version));
   r.Add("LastHeartbeat", node != nullptr ? FormatDateTime(node->last_heartbeat_unix()) : "");
+  std::string endpoints;
+  for (const auto& e : state.endpoints()) endpoints += (endpoints.empty() ? "" : ", ") + e;
+  r.Add("Endpoints", endpoints);
   return r;
 }
 

@@ -51,6 +51,9 @@ void NodeAgent::Loop() {
       st->set_status(s.running() ? mail::v1::SERVICE_STATUS_RUNNING
                                  : mail::v1::SERVICE_STATUS_STOPPED);
       st->set_settings_version(version);
+      if (s.endpoints) {
+        for (auto& e : s.endpoints()) st->add_endpoints(std::move(e));
+      }
     }
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));

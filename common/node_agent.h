@@ -24,6 +24,8 @@ class NodeAgent {
     // Brings the service to the desired state: open or close its listeners; a new
     // restart_generation means close (ending sessions) and open again.
     std::function<void(const mail::v1::ServiceState& desired)> apply;
+    // Where it listens now (ServiceState.endpoints); may be empty.
+    std::function<std::vector<std::string>()> endpoints = {};
   };
 
   NodeAgent(std::string store_endpoint, mail::v1::Node identity, std::vector<Service> services,

@@ -102,6 +102,20 @@ void ServiceListeners::Apply(const mail::v1::ServiceState& desired) {
   }
 }
 
+std::vector<std::string> ServiceListeners::Endpoints() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [l, tls] : listeners_) {
+    const std::string& b = l->binding();
+    size_t colon = b.rfind(':');
+    std::string host = colon == std::string::npos ? b : b.substr(0, colon);
+    // The scheme without the protocol version: "imap4" -> "imap".
+    std::string scheme = name_ == "imap4" ? "imap" : name_;
+    out.push_back(scheme + (tls ? "s" : "") + "://" + host + ":" + std::to_string(l->port()));
+  }
+  return out;
+}
+
 std::vector<std::string> ServiceListeners::PortLines() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::string> out;

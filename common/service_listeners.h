@@ -45,6 +45,9 @@ class ServiceListeners {
   void Apply(const mail::v1::ServiceState& desired);
   // "<name> plain|tls <port>" per open listener.
   std::vector<std::string> PortLines() const;
+  // "<scheme>://<address>:<port>" per open listener; the scheme is `name` for STARTTLS
+  // listeners and `name` + "s" for implicit TLS ("imaps", "pop3s").
+  std::vector<std::string> Endpoints() const;
   SessionRegistry& sessions() { return *sessions_; }
 
  private:

@@ -176,6 +176,7 @@ mail::v1::GetServicesResponse RocksMailboxStore::GetServices(const mail::v1::Get
       } else {
         s.set_status(r->second.status());
         s.set_settings_version(r->second.settings_version());
+        *s.mutable_endpoints() = r->second.endpoints();
       }
       *resp.add_services() = s;
     }

@@ -42,6 +42,22 @@ bool ConnectorSet::running() const {
   return false;
 }
 
+std::vector<std::string> ConnectorSet::Endpoints() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& r : running_) {
+    bool tls = r.state->Get()->implicit_tls();
+    for (const auto& l : r.listeners) {
+      const std::string& b = l->binding();
+      size_t colon = b.rfind(':');
+      std::string host = colon == std::string::npos ? b : b.substr(0, colon);
+      out.push_back(std::string(tls ? "smtps" : "smtp") + "://" + host + ":" +
+                    std::to_string(l->port()) + " " + r.name);
+    }
+  }
+  return out;
+}
+
 void ConnectorSet::ApplyService(const mail::v1::ServiceState& desired) {
   std::lock_guard<std::mutex> lock(mu_);
   bool restart = seen_generation_ && desired.restart_generation() != restart_generation_;

@@ -32,6 +32,8 @@ class ConnectorSet {
   // Start-/Stop-/Restart-Service SMTP from the control plane.
   void ApplyService(const mail::v1::ServiceState& desired);
   bool running() const;
+  // "smtps://127.0.0.1:465 Client TLS", "smtp://[::]:25 Default Frontend" per open listener.
+  std::vector<std::string> Endpoints() const;
 
  private:
   struct Running {

@@ -276,7 +276,8 @@ int main(int argc, char** argv) {
   common::NodeAgent node(
       cfg.store_endpoint(), identity,
       {{mail::v1::SERVICE_NAME_SMTP, [&] { return connectors.running(); },
-        [&](const mail::v1::ServiceState& d) { connectors.ApplyService(d); }}},
+        [&](const mail::v1::ServiceState& d) { connectors.ApplyService(d); },
+        [&] { return connectors.Endpoints(); }}},
       [&settings_version] { return settings_version.load(); });
   node.Start();
 
