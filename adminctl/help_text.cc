@@ -363,6 +363,23 @@ CmdletHelp SetSettingsHelp(bool pop) {
 std::vector<CmdletHelp> FormatHelp() {
   std::vector<CmdletHelp> help;
   help.push_back(CmdletHelp{
+      .name = "ConvertTo-Json",
+      .synopsis = "Writes the piped objects as a JSON array, for scripts.",
+      .description = "Every property is a JSON string, in the order the cmdlet shows it. Must be "
+                     "the last command of a pipeline.",
+      .parameters =
+          {
+              {"Property", "Every property",
+               "Property names or wildcards (Name,*Enabled) to include."},
+              {"Compress", "", "Writes everything on one line."},
+          },
+      .examples =
+          {
+              {"Get-CASMailbox | ConvertTo-Json Name,PopEnabled,ImapEnabled",
+               "The protocol switches of every mailbox, for jq or a script."},
+          },
+  });
+  help.push_back(CmdletHelp{
       .name = "Format-List",
       .synopsis = "Shows each property of the piped objects on its own line.",
       .description = "Must be the last command of a pipeline.",

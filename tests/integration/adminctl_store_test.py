@@ -97,6 +97,27 @@ class AdminctlStoreTest(unittest.TestCase):
         self.assertRegex(out, r"Succeeded\s+: False")
         self.assertIn("MaxCommandSize", out)
 
+    def test_json_output_for_scripts(self):
+        import json
+        rc, out, err = self.run_adminctl("New-Mailbox", "-Name", "jsonuser",
+                                         "-PrimarySmtpAddress", "json@example.test",
+                                         "-DisplayName", 'Jay "Quote" Son', "-Password", "J!son123")
+        self.assertEqual(rc, 0, err)
+        rc, out, err = self.run_adminctl("Get-Mailbox", "jsonuser", "|", "ConvertTo-Json")
+        self.assertEqual(rc, 0, err)
+        data = json.loads(out)
+        self.assertEqual(len(data), 1)
+        self.assertEqual(data[0]["Name"], "jsonuser")
+        self.assertEqual(data[0]["DisplayName"], 'Jay "Quote" Son')
+        self.assertEqual(data[0]["PrimarySmtpAddress"], "json@example.test")
+        rc, out, err = self.run_adminctl("Get-CASMailbox", "jsonuser", "|", "ConvertTo-Json",
+                                         "Name,*Enabled", "-Compress")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(len(out.strip().splitlines()), 1)
+        row = json.loads(out)[0]
+        self.assertEqual(row["PopEnabled"], "True")
+        self.assertNotIn("PopDownloadScope", row)
+
     def test_pipeline_over_100_mailboxes(self):
         for i in range(100):
             rc, out, err = self.run_adminctl("New-Mailbox", "-Name", "bulk%03d" % i,
