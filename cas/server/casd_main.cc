@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "cas/autoconfig/autoconfig_server.h"
 #include "cas/imap/session/imap_server.h"
 #include "cas/pop3/session/pop3_server.h"
 #include "cas/server/change_router.h"
@@ -179,6 +180,42 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // Client autoconfiguration over HTTP (Thunderbird, Outlook, Apple), when bindings are
+  // configured. Every document is computed from the live state at request time.
+  cas::autoconfig::AutoconfigServices autoconfig;
+  autoconfig.limits = common::ConnectionLimits::Create();
+  const std::string public_host_name =
+      cfg.public_host_name().empty() ? cfg.host_name() : cfg.public_host_name();
+  autoconfig.snapshot = [&] {
+    cas::autoconfig::NodeSnapshot s;
+    s.host_name = public_host_name;
+    s.imap4 = {imap_service.running(), imap_holder.Get(),
+               cas::autoconfig::OpenPortsFromPortLines(imap_service.PortLines())};
+    s.pop3 = {pop3_service.running(), pop3_holder.Get(),
+              cas::autoconfig::OpenPortsFromPortLines(pop3_service.PortLines())};
+    s.transport = settings_watcher.transport();
+    return s;
+  };
+  std::vector<common::ServiceListeners::Binding> autoconfig_bindings;
+  for (const auto& b : cfg.autoconfig_bindings()) autoconfig_bindings.push_back({b, false});
+  for (const auto& b : cfg.autoconfig_tls_bindings()) autoconfig_bindings.push_back({b, true});
+  std::unique_ptr<common::ServiceListeners> autoconfig_service;
+  if (!autoconfig_bindings.empty()) {
+    autoconfig_service = std::make_unique<common::ServiceListeners>(
+        io, *tls, "autoconfig", "", std::move(autoconfig_bindings),
+        [&autoconfig](std::unique_ptr<common::Stream> stream, bool implicit_tls) {
+          return cas::autoconfig::ServeAutoconfig(std::move(stream), implicit_tls, &autoconfig);
+        },
+        [&] { write_port_file(); });
+    {
+      std::lock_guard<std::mutex> lock(port_file_mu);
+      services.push_back(autoconfig_service.get());
+    }
+    if (autoconfig_service->Open() == 0) {
+      MAIL_LOG(kWarning, "casd") << "no autoconfig listener could be opened";
+    }
+  }
+
   // The control plane: this node heartbeats and follows Start-/Stop-/Restart-Service.
   mail::v1::Node identity;
   identity.set_name(cfg.node_name());
@@ -186,9 +223,11 @@ int main(int argc, char** argv) {
   common::NodeAgent node(
       cfg.store_endpoint(), identity,
       {{mail::v1::SERVICE_NAME_POP3, [&] { return pop3_service.running(); },
-        [&](const mail::v1::ServiceState& d) { pop3_service.Apply(d); }},
+        [&](const mail::v1::ServiceState& d) { pop3_service.Apply(d); },
+        [&] { return pop3_service.Endpoints(); }},
        {mail::v1::SERVICE_NAME_IMAP4, [&] { return imap_service.running(); },
-        [&](const mail::v1::ServiceState& d) { imap_service.Apply(d); }}},
+        [&](const mail::v1::ServiceState& d) { imap_service.Apply(d); },
+        [&] { return imap_service.Endpoints(); }}},
       [&settings_watcher] { return settings_watcher.version(); });
   node.Start();
 
@@ -204,6 +243,7 @@ int main(int argc, char** argv) {
   node.Stop();
   imap_service.Close(false);
   pop3_service.Close(false);
+  if (autoconfig_service) autoconfig_service->Close(false);
   work.reset();
   io.stop();
   for (auto& t : pool) t.join();

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "common/logging.h"
+#include "common/transport_settings.h"
 #include "control.grpc.pb.h"
 
 namespace cas {
@@ -37,6 +38,11 @@ SettingsWatcher::SettingsWatcher(std::string store_endpoint,
 
 SettingsWatcher::~SettingsWatcher() { Stop(); }
 
+std::shared_ptr<const mail::v1::TransportSettings> SettingsWatcher::transport() const {
+  std::lock_guard<std::mutex> lock(transport_mu_);
+  return transport_;
+}
+
 void SettingsWatcher::Start() { thread_ = std::thread([this] { Loop(); }); }
 
 void SettingsWatcher::Stop() {
@@ -67,6 +73,12 @@ void SettingsWatcher::Loop() {
       auto imap4 = MergeSettings(imap4_config_, s.imap4(), common::SettingsKind::kImap4);
       if (common::Validate(pop3, common::SettingsKind::kPop3).ok()) pop3_->Set(pop3);
       if (common::Validate(imap4, common::SettingsKind::kImap4).ok()) imap4_->Set(imap4);
+      auto transport = std::make_shared<const mail::v1::TransportSettings>(
+          common::TransportWithDefaults(s.transport()));
+      {
+        std::lock_guard<std::mutex> lock(transport_mu_);
+        transport_ = std::move(transport);
+      }
       if (s.version() != version_) {
         MAIL_LOG(kInfo, "casd") << "applied settings version " << s.version();
       }

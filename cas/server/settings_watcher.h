@@ -1,6 +1,8 @@
 // Keeps this node's protocol settings in step with the store (Set-PopSettings and
 // Set-ImapSettings apply to the next connection, with no restart). Values the administrator
-// set win over the node's config file; bindings stay as the node was configured.
+// set win over the node's config file; bindings stay as the node was configured. The
+// organisation's transport settings are kept too (client autoconfiguration lists the SMTP
+// submission connectors).
 #pragma once
 
 #include <atomic>
@@ -30,6 +32,9 @@ class SettingsWatcher {
   void Start();
   void Stop();
   uint64_t version() const { return version_; }
+  // The organisation's transport settings (receive connectors) with defaults filled in, as in
+  // the latest snapshot from the store; null until the store has sent one.
+  std::shared_ptr<const mail::v1::TransportSettings> transport() const;
 
  private:
   void Loop();
@@ -38,6 +43,8 @@ class SettingsWatcher {
   common::SettingsHolder* pop3_;
   common::SettingsHolder* imap4_;
   std::atomic<uint64_t> version_{0};
+  mutable std::mutex transport_mu_;
+  std::shared_ptr<const mail::v1::TransportSettings> transport_;
   std::atomic<bool> stop_{false};
   std::mutex mu_;
   grpc::ClientContext* ctx_ = nullptr;

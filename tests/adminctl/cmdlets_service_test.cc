@@ -109,6 +109,7 @@ TEST_F(ServiceCmdletsTest, FormatListAddsVersionsAndHeartbeat) {
             "MachineName     : cas02\n"
             "SettingsVersion : 12\n"
             "LastHeartbeat   : 1/1/2025 12:00:01 PM\n"
+            "Endpoints       :\n"
             "\n");
   o = Run("gsv smtp | fl Status,LastHeartbeat,SettingsVersion");
   EXPECT_TRUE(o.ok) << o.err;

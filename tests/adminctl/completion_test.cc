@@ -69,7 +69,7 @@ TEST(CompleteTest, RealCmdlets) {
           {"Set-CASMailbox -Identity alice -",
            31,
            {"-PopEnabled", "-ImapEnabled", "-SmtpClientAuthenticationDisabled", "-PopDownloadScope",
-            "-PopRetrievalAction", "-PopFolders"}},
+            "-PopRetrievalAction", "-PopFolders", "-WhatIf"}},
           // Parameters already given are not offered again.
           {"Set-CASMailbox alice -PopEnabled $false -Pop",
            40,

@@ -413,7 +413,7 @@ TEST(SyntaxTextTest, PowerShellShapes) {
             "Set-CASMailbox [-Identity] <String> [-PopEnabled <Boolean>] [-ImapEnabled <Boolean>] "
             "[-SmtpClientAuthenticationDisabled <Boolean>] [-PopDownloadScope {AllMail | "
             "FromNow}] [-PopRetrievalAction {Keep | MarkRead | Archive | Delete}] [-PopFolders "
-            "<String[]>]");
+            "<String[]>] [-WhatIf]");
   EXPECT_EQ(SyntaxText({"Get-Nothing", {}}), "Get-Nothing");
 }
 

@@ -9,24 +9,44 @@ import time
 
 
 class StoreProcess:
-    """mailboxstored on 127.0.0.1:0 with a temporary database and admin socket."""
+    """mailboxstored on 127.0.0.1:0 with a temporary database and admin socket.
 
-    def __init__(self, binary, port=0):
+    With `admin_listen` ("127.0.0.1:PORT") and `admin_token`, it also serves the admin API over
+    TCP to clients that present the token (a config file with admin_listen and
+    admin_token_file)."""
+
+    def __init__(self, binary, port=0, admin_listen=None, admin_token=None):
         self.binary = binary
         self.listen_port = port  # 0: any free port, chosen at each start.
         self.dir = tempfile.mkdtemp(prefix="integration.")
         self.admin_socket = os.path.join(self.dir, "admin.sock")
         self.port_file = os.path.join(self.dir, "port")
+        self.admin_listen = admin_listen
+        self.admin_token = admin_token
         self.proc = None
         self.port = 0
+
+    def _config_args(self):
+        """--config with the TCP admin endpoint, or nothing."""
+        if not self.admin_listen:
+            return []
+        token_file = os.path.join(self.dir, "admin.token")
+        fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(self.admin_token + "\n")
+        config = os.path.join(self.dir, "mailboxstored.textproto")
+        with open(config, "w") as f:
+            f.write('admin_listen: "%s"\n' % self.admin_listen)
+            f.write('admin_token_file: "%s"\n' % token_file)
+        return ["--config", config]
 
     def start(self):
         if os.path.exists(self.port_file):
             os.unlink(self.port_file)
         self.log = open(os.path.join(self.dir, "store.log"), "ab")
         self.proc = subprocess.Popen(
-            [self.binary, "--data-dir", os.path.join(self.dir, "db"), "--listen",
-             "127.0.0.1:%d" % self.listen_port,
+            [self.binary, *self._config_args(), "--data-dir", os.path.join(self.dir, "db"),
+             "--listen", "127.0.0.1:%d" % self.listen_port,
              "--admin-socket", self.admin_socket, "--port-file", self.port_file],
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 20
@@ -62,14 +82,16 @@ class StoreProcess:
 
 
 class CasdProcess:
-    """casd on 127.0.0.1:0 ports, pointed at a StoreProcess, with its own state directory."""
+    """casd on 127.0.0.1:0 ports, pointed at a StoreProcess, with its own state directory.
+    `extra_config` lines are added to its casd.textproto (e.g. 'autoconfig_bindings: "..."')."""
 
-    def __init__(self, binary, store, pop3=None, imap4=None):
+    def __init__(self, binary, store, pop3=None, imap4=None, extra_config=None):
         self.binary = binary
         self.store = store
         self.dir = tempfile.mkdtemp(prefix="casd.")
         self.pop3 = pop3 or {}
         self.imap4 = imap4 or {}
+        self.extra_config = list(extra_config or [])
         self.proc = None
         self.ports = {}
 
@@ -101,6 +123,8 @@ class CasdProcess:
             f.write('store_deadline_ms: 3000\n')
             f.write(self._settings_text("pop3", self.pop3) + "\n")
             f.write(self._settings_text("imap4", self.imap4) + "\n")
+            for line in self.extra_config:
+                f.write(line + "\n")
         self.log = open(os.path.join(self.dir, "casd.log"), "ab")
         self.proc = subprocess.Popen([self.binary, "--config", config], stdout=self.log,
                                      stderr=subprocess.STDOUT)
@@ -201,15 +225,17 @@ def free_port():
 
 class TransportProcess:
     """transportd with its three receive connectors on 127.0.0.1:0, pointed at a
-    StoreProcess, with its own queue directory. `smart_host` is (host, port) or None."""
+    StoreProcess, with its own queue directory. `smart_host` is (host, port) or None;
+    `bindings` maps a connector name to another node-local binding ("127.0.0.1:PORT")."""
 
     CONNECTORS = ("Client Frontend", "Client TLS", "Default Frontend")
 
     def __init__(self, binary, store, smart_host=None, retry_scale=0.02, expiration=0,
-                 state_dir=None):
+                 state_dir=None, bindings=None):
         self.binary = binary
         self.store = store
         self.dir = state_dir or tempfile.mkdtemp(prefix="transportd.")
+        self.bindings = dict(bindings or {})
         self.smart_host = smart_host
         self.retry_scale = retry_scale
         self.expiration = expiration
@@ -235,7 +261,8 @@ class TransportProcess:
             if self.smart_host:
                 f.write('smart_hosts { host: "%s" port: %d }\n' % self.smart_host)
             for name in self.CONNECTORS:
-                f.write('receive_connectors { name: "%s" bindings: "127.0.0.1:0" }\n' % name)
+                f.write('receive_connectors { name: "%s" bindings: "%s" }\n'
+                        % (name, self.bindings.get(name, "127.0.0.1:0")))
         self.log = open(os.path.join(self.dir, "transportd.log"), "ab")
         self.proc = subprocess.Popen([self.binary, "--config", config], stdout=self.log,
                                      stderr=subprocess.STDOUT)
