@@ -154,7 +154,7 @@ The mail system is running on this machine ($HOST).
     port $(smtp_port_of Client_TLS)   SSL/TLS (implicit TLS, RFC 8314)
     port $(smtp_port_of Client_Frontend)   STARTTLS; AUTH (PLAIN, LOGIN, SCRAM-SHA-256) only after TLS
     user name  demo, the same password; you may send only as $DEMO_ADDRESS
-    Try it:    curl --insecure --ssl-reqd -u demo:PASSWORD --mail-from $DEMO_ADDRESS \
+    Try it:    curl --insecure --ssl-reqd -u demo:PASSWORD --mail-from $DEMO_ADDRESS
                  --mail-rcpt $DEMO_ADDRESS -T message.eml smtp://127.0.0.1:$(smtp_port_of Client_Frontend)
     Mail for other domains goes through the smart host: adminctl Set-SendConnector -SmartHosts host:port
 
