@@ -121,16 +121,19 @@ int main(int argc, char** argv) {
   asio::io_context io;
   auto work = asio::make_work_guard(io);
   std::atomic<uint64_t> sessions{0};
-  auto limits = common::ConnectionLimits::Create();
+  // MaxConnections and the per-address and per-user limits count each protocol on its own.
+  auto pop3_limits = common::ConnectionLimits::Create();
+  auto imap_limits = common::ConnectionLimits::Create();
 
   common::SettingsHolder pop3_holder(pop3_settings);
   common::ProtocolLog pop3_log(cfg.protocol_log_dir(), "pop3");
   cas::pop3::MaildropLocks locks;
-  cas::pop3::Pop3Services pop3{&pop3_holder, &store, &store, limits, &locks, &pop3_log, &sessions};
+  cas::pop3::Pop3Services pop3{&pop3_holder, &store, &store, pop3_limits, &locks, &pop3_log,
+                               &sessions};
 
   common::SettingsHolder imap_holder(imap_settings);
   common::ProtocolLog imap_log(cfg.protocol_log_dir(), "imap4");
-  cas::imap::ImapServices imap{&imap_holder, &store, &store, &router, limits, &imap_log,
+  cas::imap::ImapServices imap{&imap_holder, &store, &store, &router, imap_limits, &imap_log,
                                &sessions};
 
   // Settings the administrator changes in the store apply to the next connection.

@@ -170,6 +170,42 @@ class SettingsTest(unittest.TestCase):
         self.admin("Set-ImapSettings", "-MaxConnectionsPerUser", "16")
         self.assertTrue(self.wait_for(lambda: not third_refused()))
 
+    def test_max_connection_from_single_ip_and_max_connections(self):
+        import socket
+        self.admin("Set-ImapSettings", "-MaxConnectionFromSingleIP", "2")
+        self.admin("Set-PopSettings", "-MaxConnections", "1")
+        held = []
+        try:
+            def imap_greeting(source="127.0.0.1"):
+                s = socket.create_connection(("127.0.0.1", self.casd.port("imap4", "plain")),
+                                             timeout=10, source_address=(source, 0))
+                held.append(s)
+                return s.makefile("rb").readline()
+            def third_imap_refused():
+                for s in held:
+                    s.close()
+                held.clear()
+                first, second, third = imap_greeting(), imap_greeting(), imap_greeting()
+                return (first.startswith(b"* OK") and second.startswith(b"* OK") and
+                        third.startswith(b"* BYE [UNAVAILABLE]"))
+            self.assertTrue(self.wait_for(third_imap_refused))
+            # The limit is per client address: another address still gets in.
+            self.assertTrue(imap_greeting("127.0.0.2").startswith(b"* OK"))
+            # POP3 counts its own connections: IMAP's do not use up POP3's single slot.
+            pop_a = socket.create_connection(("127.0.0.1", self.casd.port("pop3", "plain")),
+                                             timeout=10)
+            held.append(pop_a)
+            self.assertTrue(pop_a.makefile("rb").readline().startswith(b"+OK"))
+            pop_b = socket.create_connection(("127.0.0.1", self.casd.port("pop3", "plain")),
+                                             timeout=10)
+            held.append(pop_b)
+            self.assertTrue(pop_b.makefile("rb").readline().startswith(b"-ERR [SYS/TEMP]"))
+        finally:
+            for s in held:
+                s.close()
+            self.admin("Set-ImapSettings", "-MaxConnectionFromSingleIP", "2147483647")
+            self.admin("Set-PopSettings", "-MaxConnections", "2147483647")
+
     def test_invalid_values_change_nothing(self):
         rc, _, err = self.admin_run("Set-ImapSettings", "-MaxCommandSize", "5")
         self.assertNotEqual(rc, 0)
