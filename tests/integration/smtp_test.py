@@ -288,6 +288,28 @@ class SmtpTest(unittest.TestCase):
         self.wait_inbox(self.user, 1)
         self.assertEqual(self.inbox(full.split("@")[0]), [])
 
+    def test_set_receive_connector_applies_to_the_next_connection(self):
+        port = self.transport.port("Default Frontend")
+        self.admin("Set-ReceiveConnector", "-Identity", "Default Frontend",
+                   "-MaxRecipientsPerMessage", "1", "-Banner", "Inbound for example.test")
+        try:
+            def limited():
+                with smtplib.SMTP(timeout=30) as s:
+                    code, greeting = s.connect("127.0.0.1", port)
+                    s.ehlo("mx.example.org")
+                    s.docmd("MAIL", "FROM:<a@example.org>")
+                    first = s.docmd("RCPT", "TO:<%s>" % self.address)[0]
+                    second = s.docmd("RCPT", "TO:<%s>" % self.address)
+                    return (first == 250 and second[0] == 452 and
+                            b"Inbound for example.test" in greeting)
+            wait_for(limited, 20, "the new connector settings on the next connection")
+            rc, out, _ = self.admin("Get-ReceiveConnector", "Default Frontend", "|",
+                                    "Format-List")
+            self.assertRegex(out, r"MaxRecipientsPerMessage\s+: 1")
+        finally:
+            self.admin("Set-ReceiveConnector", "-Identity", "Default Frontend",
+                       "-MaxRecipientsPerMessage", "200", "-Banner", "ESMTP service ready")
+
     # ---- Inbound on 25 ---------------------------------------------------------------------
 
     def test_port_25_accepts_local_refuses_unknown_and_relay(self):
