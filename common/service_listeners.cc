@@ -12,7 +12,8 @@ ServiceListeners::ServiceListeners(asio::io_context& io, std::shared_ptr<asio::s
       tls_(std::move(tls)),
       name_(std::move(name)),
       farewell_(std::move(farewell)),
-      bindings_(std::move(bindings)),
+      bindings_(bindings),
+      configured_(std::move(bindings)),
       factory_(std::move(factory)),
       on_change_(std::move(on_change)),
       sessions_(std::make_shared<SessionRegistry>()) {}
@@ -71,6 +72,29 @@ void ServiceListeners::Close(bool end_sessions) {
     sessions_->StopAll(farewell_);
   }
   if (on_change_) on_change_();
+}
+
+void ServiceListeners::SetBindings(std::vector<Binding> bindings) {
+  bool reopen;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto same = [](const std::vector<Binding>& a, const std::vector<Binding>& b) {
+      if (a.size() != b.size()) return false;
+      for (size_t i = 0; i < a.size(); ++i) {
+        if (a[i].binding != b[i].binding || a[i].implicit_tls != b[i].implicit_tls) return false;
+      }
+      return true;
+    };
+    if (same(bindings, configured_)) return;
+    configured_ = bindings;
+    bindings_ = std::move(bindings);
+    reopen = running_;
+  }
+  MAIL_LOG(kInfo, name_) << name_ << " bindings changed";
+  if (reopen) {
+    Close(false);
+    Open();
+  }
 }
 
 bool ServiceListeners::running() const {

@@ -39,6 +39,9 @@ class ServiceListeners {
   size_t Open();
   // Closes the listeners and, with `end_sessions`, ends the live sessions politely.
   void Close(bool end_sessions);
+  // New bindings (Set-ImapSettings -SSLBindings ...): a running service re-opens its listeners
+  // on them; sessions already open go on. Nothing happens when they are the same.
+  void SetBindings(std::vector<Binding> bindings);
   bool running() const;
   // The control plane's desired state: open, close, or close-and-open on a new restart
   // generation.
@@ -55,7 +58,8 @@ class ServiceListeners {
   std::shared_ptr<asio::ssl::context> tls_;
   std::string name_;
   std::string farewell_;
-  std::vector<Binding> bindings_;
+  std::vector<Binding> bindings_;     // As opened (port 0 replaced by the port it got).
+  std::vector<Binding> configured_;  // As given.
   SessionFactory factory_;
   std::function<void()> on_change_;
   std::shared_ptr<SessionRegistry> sessions_;

@@ -140,6 +140,11 @@ int main(int argc, char** argv) {
   cas::SettingsWatcher settings_watcher(cfg.store_endpoint(), cfg.pop3(), cfg.imap4(),
                                         &pop3_holder, &imap_holder);
   settings_watcher.Start();
+  // Open the listeners where the organisation's settings say, when the store answers soon;
+  // otherwise with the node's own settings (the watcher catches up later).
+  if (!settings_watcher.WaitForFirstSnapshot(std::chrono::seconds(3))) {
+    MAIL_LOG(kWarning, "casd") << "no settings from the store yet; starting with this node's";
+  }
 
   // One ServiceListeners per protocol: Start-/Stop-/Restart-Service open and close them.
   std::mutex port_file_mu;
@@ -164,14 +169,14 @@ int main(int argc, char** argv) {
   };
   common::ServiceListeners imap_service(
       io, *tls, "imap4", "* BYE IMAP4 service stopped by the administrator\r\n",
-      bindings_of(imap_settings),
+      bindings_of(*imap_holder.Get()),
       [&imap](std::unique_ptr<common::Stream> stream, bool implicit_tls) {
         return cas::imap::ServeImap(std::move(stream), implicit_tls, &imap);
       },
       [&] { write_port_file(); });
   common::ServiceListeners pop3_service(
       io, *tls, "pop3", "-ERR [SYS/TEMP] POP3 service stopped by the administrator\r\n",
-      bindings_of(pop3_settings),
+      bindings_of(*pop3_holder.Get()),
       [&pop3](std::unique_ptr<common::Stream> stream, bool implicit_tls) {
         return cas::pop3::ServePop3(std::move(stream), implicit_tls, &pop3);
       },
@@ -218,6 +223,13 @@ int main(int argc, char** argv) {
       MAIL_LOG(kWarning, "casd") << "no autoconfig listener could be opened";
     }
   }
+
+  // Set-ImapSettings / Set-PopSettings bindings (when this node's config names none) re-open
+  // the listeners.
+  settings_watcher.SetOnChange([&] {
+    imap_service.SetBindings(bindings_of(*imap_holder.Get()));
+    pop3_service.SetBindings(bindings_of(*pop3_holder.Get()));
+  });
 
   // The control plane: this node heartbeats and follows Start-/Stop-/Restart-Service.
   mail::v1::Node identity;

@@ -12,8 +12,12 @@ mail::v1::ProtocolSettings MergeSettings(const mail::v1::ProtocolSettings& confi
                                          const mail::v1::ProtocolSettings& store,
                                          common::SettingsKind kind) {
   mail::v1::ProtocolSettings overlay = store;
-  overlay.clear_unencrypted_or_tls_bindings();  // Listeners stay as the node was started.
-  overlay.clear_ssl_bindings();
+  // Bindings: a node whose config file names listeners keeps them; otherwise the
+  // organisation's (Set-ImapSettings -SSLBindings ...) apply, and a change re-opens them.
+  if (!config.unencrypted_or_tls_bindings().empty() || !config.ssl_bindings().empty()) {
+    overlay.clear_unencrypted_or_tls_bindings();
+    overlay.clear_ssl_bindings();
+  }
   mail::v1::ProtocolSettings out = config;
   // A list the administrator set replaces the configured one instead of adding to it.
   const auto* refl = overlay.GetReflection();
@@ -41,6 +45,16 @@ SettingsWatcher::~SettingsWatcher() { Stop(); }
 std::shared_ptr<const mail::v1::TransportSettings> SettingsWatcher::transport() const {
   std::lock_guard<std::mutex> lock(transport_mu_);
   return transport_;
+}
+
+bool SettingsWatcher::WaitForFirstSnapshot(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(first_mu_);
+  return first_cv_.wait_for(lock, timeout, [this] { return have_first_; });
+}
+
+void SettingsWatcher::SetOnChange(std::function<void()> on_change) {
+  std::lock_guard<std::mutex> lock(on_change_mu_);
+  on_change_ = std::move(on_change);
 }
 
 void SettingsWatcher::Start() { thread_ = std::thread([this] { Loop(); }); }
@@ -73,6 +87,15 @@ void SettingsWatcher::Loop() {
       auto imap4 = MergeSettings(imap4_config_, s.imap4(), common::SettingsKind::kImap4);
       if (common::Validate(pop3, common::SettingsKind::kPop3).ok()) pop3_->Set(pop3);
       if (common::Validate(imap4, common::SettingsKind::kImap4).ok()) imap4_->Set(imap4);
+      {
+        std::lock_guard<std::mutex> lock(on_change_mu_);
+        if (on_change_) on_change_();
+      }
+      {
+        std::lock_guard<std::mutex> lock(first_mu_);
+        have_first_ = true;
+      }
+      first_cv_.notify_all();
       auto transport = std::make_shared<const mail::v1::TransportSettings>(
           common::TransportWithDefaults(s.transport()));
       {

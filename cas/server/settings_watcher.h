@@ -6,6 +6,9 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -31,6 +34,10 @@ class SettingsWatcher {
   ~SettingsWatcher();
   void Start();
   void Stop();
+  // Called (on the watcher's thread) after each settings snapshot was applied to the holders.
+  void SetOnChange(std::function<void()> on_change);
+  // Blocks until the first snapshot from the store was applied, or `timeout`; true if it was.
+  bool WaitForFirstSnapshot(std::chrono::milliseconds timeout);
   uint64_t version() const { return version_; }
   // The organisation's transport settings (receive connectors) with defaults filled in, as in
   // the latest snapshot from the store; null until the store has sent one.
@@ -45,6 +52,11 @@ class SettingsWatcher {
   std::atomic<uint64_t> version_{0};
   mutable std::mutex transport_mu_;
   std::shared_ptr<const mail::v1::TransportSettings> transport_;
+  std::mutex first_mu_;
+  std::condition_variable first_cv_;
+  bool have_first_ = false;
+  std::mutex on_change_mu_;
+  std::function<void()> on_change_;
   std::atomic<bool> stop_{false};
   std::mutex mu_;
   grpc::ClientContext* ctx_ = nullptr;

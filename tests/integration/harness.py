@@ -85,9 +85,11 @@ class CasdProcess:
     """casd on 127.0.0.1:0 ports, pointed at a StoreProcess, with its own state directory.
     `extra_config` lines are added to its casd.textproto (e.g. 'autoconfig_bindings: "..."')."""
 
-    def __init__(self, binary, store, pop3=None, imap4=None, extra_config=None):
+    def __init__(self, binary, store, pop3=None, imap4=None, extra_config=None,
+                 node_bindings=True):
         self.binary = binary
         self.store = store
+        self.node_bindings = node_bindings  # False: the organisation's bindings apply.
         self.dir = tempfile.mkdtemp(prefix="casd.")
         self.pop3 = pop3 or {}
         self.imap4 = imap4 or {}
@@ -96,10 +98,10 @@ class CasdProcess:
         self.ports = {}
 
     def _settings_text(self, name, extra):
-        lines = ['%s {' % name,
-                 '  unencrypted_or_tls_bindings: "127.0.0.1:0"',
-                 '  ssl_bindings: "127.0.0.1:0"',
-                 '  protocol_log_enabled: true']
+        lines = ['%s {' % name, '  protocol_log_enabled: true']
+        if self.node_bindings:
+            lines += ['  unencrypted_or_tls_bindings: "127.0.0.1:0"',
+                      '  ssl_bindings: "127.0.0.1:0"']
         for key, value in extra.items():
             if isinstance(value, bool):
                 lines.append("  %s: %s" % (key, "true" if value else "false"))

@@ -214,6 +214,56 @@ class SettingsTest(unittest.TestCase):
                          r"MaxCommandSize\s*: 10240")
 
 
+class BindingsTest(unittest.TestCase):
+    """A casd whose config names no listeners opens the organisation's bindings, and
+    Set-ImapSettings -SSLBindings re-opens them with no restart; open sessions go on."""
+
+    def test_bindings_from_the_store_and_reopened_live(self):
+        import socket
+        store = StoreProcess(ARGS.store, port=free_port()).start()
+        casd = None
+        try:
+            def admin(*words):
+                rc, out, err = run([ARGS.adminctl, "--endpoint", "unix:" + store.admin_socket,
+                                    *words])
+                self.assertEqual(rc, 0, err)
+            first, second, plain, pop_plain, pop_tls = (free_port() for _ in range(5))
+            admin("New-Mailbox", "-Name", "binder", "-PrimarySmtpAddress", "binder@example.test",
+                  "-Password", PASSWORD)
+            admin("Set-ImapSettings", "-SSLBindings", "127.0.0.1:%d" % first,
+                  "-UnencryptedOrTLSBindings", "127.0.0.1:%d" % plain)
+            admin("Set-PopSettings", "-SSLBindings", "127.0.0.1:%d" % pop_tls,
+                  "-UnencryptedOrTLSBindings", "127.0.0.1:%d" % pop_plain)
+            casd = CasdProcess(ARGS.casd, store, node_bindings=False).start()
+            self.assertEqual(casd.port("imap4", "tls"), first)
+            self.assertEqual(casd.port("pop3", "plain"), pop_plain)
+            old = imaplib.IMAP4_SSL("127.0.0.1", first, ssl_context=tls_context(), timeout=30)
+            old.login("binder", PASSWORD)
+            admin("Set-ImapSettings", "-SSLBindings", "127.0.0.1:%d" % second)
+
+            def moved():
+                try:
+                    return casd.reload_ports().get(("imap4", "tls")) == second
+                except OSError:
+                    return False
+            deadline = time.time() + 10
+            while time.time() < deadline and not moved():
+                time.sleep(0.1)
+            self.assertTrue(moved())
+            m = imaplib.IMAP4_SSL("127.0.0.1", second, ssl_context=tls_context(), timeout=30)
+            m.login("binder", PASSWORD)
+            m.logout()
+            with self.assertRaises(ConnectionRefusedError):
+                socket.create_connection(("127.0.0.1", first), timeout=5)
+            # The session opened on the old listener is still served.
+            self.assertEqual(old.noop()[0], "OK")
+            old.logout()
+        finally:
+            if casd:
+                casd.cleanup()
+            store.cleanup()
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     for name in ("store", "casd", "adminctl", "store_tool"):
