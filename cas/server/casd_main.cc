@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -93,6 +94,15 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  {
+    std::error_code ec;
+    std::filesystem::create_directories(cfg.state_dir(), ec);
+    if (ec) {
+      std::fprintf(stderr, "casd: cannot create %s: %s\n", cfg.state_dir().c_str(),
+                   ec.message().c_str());
+      return 1;
+    }
+  }
   // TLS: the configured certificate, or a self-signed one made on first start.
   auto tls = common::ServerTlsContextFor(cfg.certificate_file(), cfg.private_key_file(),
                                          cfg.state_dir(), cfg.host_name(), "casd");

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <thread>
 #include <vector>
 
@@ -177,6 +178,15 @@ int main(int argc, char** argv) {
     }
   }
 
+  {
+    std::error_code ec;
+    std::filesystem::create_directories(cfg.state_dir(), ec);
+    if (ec) {
+      std::fprintf(stderr, "transportd: cannot create %s: %s\n", cfg.state_dir().c_str(),
+                   ec.message().c_str());
+      return 1;
+    }
+  }
   // TLS: the configured certificate, or a self-signed one made on first start.
   auto tls = common::ServerTlsContextFor(cfg.certificate_file(), cfg.private_key_file(),
                                          cfg.state_dir(), cfg.host_name(), "transportd");
