@@ -3,6 +3,7 @@ import argparse
 import base64
 import imaplib
 import os
+import re
 import signal
 import socket
 import ssl
@@ -43,6 +44,51 @@ def mutf7(name):
             buf.append(ch)
     flush()
     return "".join(out)
+
+
+class RawImap:
+    """A line-level IMAP client over TLS for what imaplib cannot drive (QRESYNC): untagged
+    lines are kept exactly as the server sent them (without CRLF)."""
+
+    def __init__(self, port, user):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.sock = tls_context().wrap_socket(sock)
+        self.file = self.sock.makefile("rb")
+        self.counter = 0
+        greeting = self.readline()
+        if not greeting.startswith("* OK"):
+            raise AssertionError(greeting)
+        status, _ = self.command('LOGIN %s "%s"' % (user, PASSWORD))
+        if not status.startswith("OK"):
+            raise AssertionError(status)
+
+    def readline(self):
+        line = self.file.readline()
+        if not line.endswith(b"\r\n"):
+            raise EOFError("connection closed: %r" % line)
+        return line[:-2].decode()
+
+    def send(self, text):
+        self.sock.sendall(text.encode() + b"\r\n")
+
+    def command(self, text):
+        """Runs one command; returns (tagged status and text, untagged lines)."""
+        self.counter += 1
+        tag = "Q%d" % self.counter
+        self.send("%s %s" % (tag, text))
+        untagged = []
+        while True:
+            line = self.readline()
+            if line.startswith(tag + " "):
+                return line[len(tag) + 1:], untagged
+            untagged.append(line)
+
+    def close(self):
+        try:
+            self.command("LOGOUT")
+        except (OSError, EOFError):
+            pass
+        self.sock.close()
 
 
 class ImapTest(unittest.TestCase):
@@ -249,6 +295,22 @@ class ImapTest(unittest.TestCase):
                          b"MESSAGES 2)")
         m.logout()
 
+    def test_sequence_numbers_beyond_the_mailbox_are_bad(self):
+        m = self.connect()
+        for i in range(2):
+            m.append("INBOX", None, None, b"Subject: s%d\r\n\r\nx\r\n" % i)
+        m.select("INBOX")
+        for command, args in (("FETCH", ("3", "(FLAGS)")), ("FETCH", ("1:9", "(FLAGS)")),
+                              ("STORE", ("5", "+FLAGS", "(\\Seen)")), ("COPY", ("4", "Archive"))):
+            with self.assertRaises(imaplib.IMAP4.error) as cm:
+                getattr(m, command.lower())(*args)
+            self.assertIn("Invalid messageset", str(cm.exception))
+        # "*" and UIDs are never out of range; the session goes on.
+        self.assertEqual(m.fetch("1:*", "(FLAGS)")[0], "OK")
+        self.assertEqual(m.uid("FETCH", "999", "(FLAGS)"), ("OK", [None]))
+        self.assertEqual(m.status("Archive", "(MESSAGES)")[0], "OK")
+        m.logout()
+
     def test_condstore_resync(self):
         m = self.connect()
         m.append("INBOX", None, None, b"Subject: a\r\n\r\na\r\n")
@@ -268,6 +330,99 @@ class ImapTest(unittest.TestCase):
         self.assertIn(b"\\Answered", data[0])
         self.assertIn(b"MODSEQ", data[0])
         m.logout()
+
+    @staticmethod
+    def code_value(lines, name):
+        """The number in an untagged "* OK [NAME n]" line."""
+        for line in lines:
+            found = re.match(r"\* OK \[%s (\d+)\]" % name, line)
+            if found:
+                return int(found.group(1))
+        raise AssertionError("no %s in %r" % (name, lines))
+
+    def test_qresync_vanished_earlier_and_live(self):
+        b = self.connect()
+        for i in range(6):
+            b.append("INBOX", None, None, b"Subject: q%d\r\n\r\nq\r\n" % i)
+        port = self.casd.port("imap4", "tls")
+        a = RawImap(port, self.user)
+        status, lines = a.command("CAPABILITY")
+        self.assertIn(" QRESYNC", lines[0])
+        # The QRESYNC parameter needs ENABLE QRESYNC first; malformed parameters are BAD.
+        status, _ = a.command("SELECT INBOX (QRESYNC (1 1))")
+        self.assertTrue(status.startswith("BAD"), status)
+        status, lines = a.command("ENABLE QRESYNC")
+        self.assertEqual((status[:2], lines), ("OK", ["* ENABLED QRESYNC"]))
+        for bad in ("(QRESYNC (1 1 1:*))", "(QRESYNC (1 1 1:4 (1:2 1)))", "(QRESYNC (0 1))",
+                    "(QRESYNC (1))", "(QRESYNC 1 1)"):
+            status, _ = a.command("SELECT INBOX " + bad)
+            self.assertTrue(status.startswith("BAD"), (bad, status))
+        status, lines = a.command("SELECT INBOX")
+        self.assertTrue(status.startswith("OK [READ-WRITE]"), status)
+        uidvalidity = self.code_value(lines, "UIDVALIDITY")
+        highest = self.code_value(lines, "HIGHESTMODSEQ")
+        a.close()
+
+        # While A is away, B flags UID 2, expunges 3 and 5 and moves 6 away.
+        b.select("INBOX")
+        b.uid("STORE", "2", "+FLAGS", "(\\Flagged)")
+        b.uid("STORE", "3,5", "+FLAGS", "(\\Deleted)")
+        b.expunge()
+        self.assertEqual(b.uid("MOVE", "6", "Archive")[0], "OK")
+        typ, data = b.uid("FETCH", "2", "(MODSEQ)")
+        modseq2 = int(re.search(rb"MODSEQ \((\d+)\)", data[0]).group(1))
+        self.assertGreater(modseq2, highest)
+        fetch2 = "* 2 FETCH (UID 2 FLAGS (\\Flagged) MODSEQ (%d))" % modseq2
+
+        a = RawImap(port, self.user)
+        a.command("ENABLE QRESYNC")
+        status, lines = a.command("SELECT INBOX (QRESYNC (%d %d))" % (uidvalidity, highest))
+        self.assertTrue(status.startswith("OK [READ-WRITE]"), status)
+        self.assertIn("* 3 EXISTS", lines)
+        self.assertEqual(lines[-2:], ["* VANISHED (EARLIER) 3,5:6", fetch2], lines)
+        # Known UIDs narrow both lists; the previous mailbox's end is marked with CLOSED.
+        status, lines = a.command("EXAMINE INBOX (QRESYNC (%d %d 1:3))" % (uidvalidity, highest))
+        self.assertTrue(status.startswith("OK [READ-ONLY]"), status)
+        self.assertEqual(lines[0], "* OK [CLOSED] Previous mailbox closed.")
+        self.assertEqual(lines[-2:], ["* VANISHED (EARLIER) 3", fetch2], lines)
+        # Another UIDVALIDITY: a plain SELECT.
+        status, lines = a.command("SELECT INBOX (QRESYNC (%d %d))" % (uidvalidity + 1, highest))
+        self.assertTrue(status.startswith("OK [READ-WRITE]"), status)
+        self.assertEqual([l for l in lines if "VANISHED" in l or "FETCH" in l], [], lines)
+        # UID FETCH with the VANISHED modifier.
+        status, lines = a.command("UID FETCH 1:* (FLAGS) (CHANGEDSINCE %d VANISHED)" % highest)
+        self.assertTrue(status.startswith("OK"), status)
+        self.assertEqual(lines, ["* VANISHED (EARLIER) 3,5:6", fetch2])
+
+        # Live: in IDLE, B's flag change comes with UID and MODSEQ, its expunge as VANISHED.
+        a.send("I1 IDLE")
+        self.assertTrue(a.readline().startswith("+"))
+        b.uid("STORE", "1", "+FLAGS", "(\\Seen)")
+        b.uid("STORE", "4", "+FLAGS", "(\\Deleted)")
+        b.expunge()
+        got = []
+        while "* VANISHED 4" not in got:
+            got.append(a.readline())
+        self.assertRegex(got[0], r"^\* 1 FETCH \(UID 1 FLAGS \(\\Seen\) MODSEQ \(\d+\)\)$")
+        # \Deleted on UID 4 shows up too when it was told before the expunge came in.
+        for line in got[1:-1]:
+            self.assertRegex(line, r"^\* 3 FETCH \(UID 4 FLAGS \(\\Deleted\) MODSEQ \(\d+\)\)$")
+        self.assertFalse([line for line in got if "EXPUNGE" in line], got)
+        a.send("DONE")
+        self.assertTrue(a.readline().startswith("I1 OK"))
+        # The session's own changes: UID in flag FETCHes, VANISHED for its own EXPUNGE.
+        status, lines = a.command("STORE 1 +FLAGS (\\Answered)")
+        self.assertEqual(len(lines), 1, lines)
+        self.assertRegex(lines[0],
+                         r"^\* 1 FETCH \(FLAGS \(\\Answered \\Seen\) UID 1 MODSEQ \(\d+\)\)$")
+        a.command("UID STORE 2 +FLAGS.SILENT (\\Deleted)")
+        status, lines = a.command("EXPUNGE")
+        self.assertTrue(status.startswith("OK"), status)
+        self.assertEqual(lines, ["* VANISHED 2"])
+        status, lines = a.command("NOOP")
+        self.assertEqual(lines, [])
+        a.close()
+        b.logout()
 
     def test_large_attachment_in_partial_chunks(self):
         payload = base64.encodebytes(os.urandom(15 * 1024 * 1024))

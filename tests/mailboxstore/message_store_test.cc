@@ -514,6 +514,70 @@ TEST_F(MessageStoreTest, WatchSeesChangesInModseqOrder) {
   EXPECT_EQ(cresp.changes(1).uids(0), a.uid());
 }
 
+// IMAP QRESYNC asks which UIDs went since a MODSEQ: the change log keeps every expunge (by
+// EXPUNGE or by MOVE) with its MODSEQ, per folder, across restarts.
+TEST_F(MessageStoreTest, ChangeLogKeepsExpungesWithTheirModseq) {
+  for (int i = 0; i < 4; ++i) AppendMessage(mb_, "INBOX", SimpleMessage("m" + std::to_string(i)));
+  const uint64_t since = Folder(mb_, "INBOX").highest_modseq();
+  Store(1, 1, mail::v1::FLAG_MODE_ADD, {"\\Seen"});
+  grpc::ClientContext ectx;
+  mail::v1::ExpungeRequest ereq;
+  ereq.set_mailbox_id(mb_);
+  ereq.mutable_folder()->set_name("INBOX");
+  auto* er = ereq.add_uids();
+  er->set_first(2);
+  er->set_last(2);
+  mail::v1::ExpungeResponse eresp;
+  ASSERT_TRUE(store_->Expunge(&ectx, ereq, &eresp).ok());
+  grpc::ClientContext mctx;
+  mail::v1::CopyRequest mreq;
+  mreq.set_mailbox_id(mb_);
+  mreq.mutable_folder()->set_name("INBOX");
+  mreq.mutable_destination()->set_name("Archive");
+  mreq.set_move(true);
+  auto* mr = mreq.add_uids();
+  mr->set_first(3);
+  mr->set_last(3);
+  mail::v1::CopyResponse mresp;
+  ASSERT_TRUE(store_->Copy(&mctx, mreq, &mresp).ok());
+  Restart();
+
+  auto expunges = [&](const std::string& folder, uint64_t since_modseq) {
+    grpc::ClientContext ctx;
+    mail::v1::GetChangesRequest req;
+    req.set_mailbox_id(mb_);
+    req.mutable_folder()->set_name(folder);
+    req.set_since_modseq(since_modseq);
+    mail::v1::GetChangesResponse resp;
+    grpc::Status s = store_->GetChanges(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::vector<std::pair<uint32_t, uint64_t>> out;  // (uid, modseq)
+    uint64_t last = since_modseq;
+    for (const auto& e : resp.changes()) {
+      EXPECT_GT(e.modseq(), last);
+      last = e.modseq();
+      if (e.kind() != mail::v1::CHANGE_KIND_EXPUNGE) continue;
+      for (uint32_t uid : e.uids()) out.emplace_back(uid, e.modseq());
+    }
+    EXPECT_EQ(resp.highest_modseq(), Folder(mb_, folder).highest_modseq());
+    return out;
+  };
+  auto inbox = expunges("INBOX", since);
+  ASSERT_EQ(inbox.size(), 2u);
+  EXPECT_EQ(inbox[0].first, 2u);
+  EXPECT_EQ(inbox[0].second, eresp.highest_modseq());
+  EXPECT_EQ(inbox[1].first, 3u);
+  EXPECT_EQ(inbox[1].second, mresp.highest_modseq());
+  EXPECT_EQ(inbox[1].second, Folder(mb_, "INBOX").highest_modseq());
+  // Since the first expunge: only the move is left; since the last change: nothing.
+  auto later = expunges("INBOX", eresp.highest_modseq());
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].first, 3u);
+  EXPECT_TRUE(expunges("INBOX", mresp.highest_modseq()).empty());
+  // The destination folder saw an append, no expunge.
+  EXPECT_TRUE(expunges("Archive", since).empty());
+}
+
 TEST_F(MessageStoreTest, ConcurrentAppendsGetUniqueIncreasingUidsAndEventsOnce) {
   constexpr int kClients = 8, kEach = 40;
   Watcher w(store_.get(), {mb_});

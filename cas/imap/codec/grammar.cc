@@ -449,7 +449,20 @@ bool ParseEnable(Reader& r, bool, CommandArgs* out) {
   return true;
 }
 
-// "(" known-sequence-set SP known-uid-set ")"
+// Known UIDs and sequence numbers in QRESYNC are explicit numbers: "*" and "$" are not allowed
+// (RFC 7162 section 7, known-uids and seq-match-data).
+bool IsExplicitSet(const SequenceSet& set) { return !set.saved && !set.HasStar(); }
+
+// How many numbers an explicit set names (a range written "5:2" counts as 2:5).
+uint64_t CountNumbers(const SequenceSet& set) {
+  uint64_t n = 0;
+  for (const SeqRange& range : set.ranges) {
+    n += uint64_t{std::max(range.first, range.last)} - std::min(range.first, range.last) + 1;
+  }
+  return n;
+}
+
+// "(" known-sequence-set SP known-uid-set ")": both sets name the same number of messages.
 bool ParseSeqMatch(Reader& r, QresyncParams* q) {
   std::pair<SequenceSet, SequenceSet> match;
   if (!r.Expect('(') || !r.Enter() || !r.Set(&match.first) || !r.Sp() || !r.Set(&match.second) ||
@@ -457,6 +470,10 @@ bool ParseSeqMatch(Reader& r, QresyncParams* q) {
     return false;
   }
   r.Leave();
+  if (!IsExplicitSet(match.first) || !IsExplicitSet(match.second) ||
+      CountNumbers(match.first) != CountNumbers(match.second)) {
+    return r.Fail("Invalid QRESYNC sequence match data");
+  }
   q->seq_match = std::move(match);
   return true;
 }
@@ -475,6 +492,7 @@ bool ParseQresync(Reader& r, QresyncParams* q) {
     } else {
       SequenceSet known;
       if (!r.Set(&known)) return false;
+      if (!IsExplicitSet(known)) return r.Fail("Invalid QRESYNC known UIDs");
       q->known_uids = std::move(known);
       if (r.Consume(' ') && !ParseSeqMatch(r, q)) return false;
     }

@@ -259,6 +259,40 @@ common::StatusOr<DateTime> ParseDateTime(std::string_view text) {
   return result;
 }
 
+std::string FormatRanges(const std::vector<SeqRange>& ranges) {
+  std::string out;
+  for (const SeqRange& r : ranges) {
+    if (!out.empty()) out.push_back(',');
+    out.append(std::to_string(r.first));
+    if (r.last != r.first) {
+      out.push_back(':');
+      out.append(std::to_string(r.last));
+    }
+  }
+  return out;
+}
+
+std::vector<SeqRange> ToRanges(const std::vector<uint32_t>& numbers) {
+  std::vector<SeqRange> out;
+  for (uint32_t n : numbers) {
+    if (!out.empty() && uint64_t{out.back().last} + 1 == n) {
+      out.back().last = n;
+    } else {
+      out.push_back({n, n});
+    }
+  }
+  return out;
+}
+
+std::string FormatNumbers(const std::vector<uint32_t>& numbers) {
+  return FormatRanges(ToRanges(numbers));
+}
+
+std::string Vanished(const std::vector<SeqRange>& uids, bool earlier) {
+  if (uids.empty()) return "";
+  return Untagged(std::string(earlier ? "VANISHED (EARLIER) " : "VANISHED ") + FormatRanges(uids));
+}
+
 std::string Tagged(std::string_view tag, std::string_view status, std::string_view code,
                    std::string_view text) {
   std::string out;

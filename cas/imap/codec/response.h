@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cas/imap/codec/command.h"
 #include "common/status.h"
 
 namespace cas::imap {
@@ -59,6 +60,18 @@ int64_t DaysFromCivil(int year, int month, int day);
 bool IsValidDate(int year, int month, int day);
 // "Jan".."Dec" -> 1..12 ignoring case, 0 otherwise.
 int ParseMonthName(std::string_view name);
+
+// A set of numbers as IMAP writes it ("1:3,7,9:12"). `ranges` are ordered first <= last,
+// ascending and not overlapping (as SequenceSet::Resolve returns them); empty gives "".
+std::string FormatRanges(const std::vector<SeqRange>& ranges);
+// The same for ascending, distinct numbers: {1, 2, 3, 7} -> "1:3,7".
+std::string FormatNumbers(const std::vector<uint32_t>& numbers);
+// Ascending, distinct numbers merged into ranges.
+std::vector<SeqRange> ToRanges(const std::vector<uint32_t>& numbers);
+
+// "* VANISHED 3:5,9" or "* VANISHED (EARLIER) 3:5,9" (RFC 7162 3.2.10), with CRLF; "" when
+// `uids` is empty (the response never carries an empty set).
+std::string Vanished(const std::vector<SeqRange>& uids, bool earlier);
 
 // Response lines, each ending in CRLF. `code` is a response code with or without its square
 // brackets ("READ-WRITE" or "[READ-WRITE]"), empty for none. CR, LF and NUL in `text` and

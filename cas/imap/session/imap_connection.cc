@@ -34,6 +34,11 @@ std::string CommandForLog(const Command& cmd) {
   return out;
 }
 
+std::string ParseErrorForLog(const ParseError& err) {
+  std::string line = Tagged(err.tag ? "<tag>" : "*", err.status, err.code, err.text);
+  return line.substr(0, line.size() - 2);  // Without its CRLF.
+}
+
 ImapConnection::ImapConnection(std::unique_ptr<common::Stream> stream,
                                std::shared_ptr<const mail::v1::ProtocolSettings> settings,
                                std::string session_id, common::ProtocolLog* log)
@@ -126,7 +131,7 @@ asio::awaitable<bool> ImapConnection::StartTls(const std::string& tag) {
 
 std::string ImapConnection::Capabilities(bool authenticated) const {
   std::string caps = "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT "
-                     "CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH CONDSTORE "
+                     "CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH CONDSTORE QRESYNC "
                      "STATUS=SIZE QUOTA QUOTA=RES-STORAGE";
   caps += " APPENDLIMIT=" + std::to_string(settings_->max_message_size());
   if (!authenticated) {

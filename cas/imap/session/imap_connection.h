@@ -56,4 +56,9 @@ class ImapConnection {
 // A command for the protocol log: tag and name, with LOGIN/AUTHENTICATE arguments hidden.
 std::string CommandForLog(const Command& cmd);
 
+// The reply to a line that did not parse, for the protocol log: the line is logged as
+// "<unparsable command>", so its tag (whatever came first on the line, a password sent out of
+// turn included) is not logged either.
+std::string ParseErrorForLog(const ParseError& err);
+
 }  // namespace cas::imap

@@ -7,6 +7,7 @@
 #include "cas/imap/codec/mutf7.h"
 #include "cas/imap/format/fetch_format.h"
 #include "cas/imap/session/mailbox_view.h"
+#include "cas/imap/session/qresync.h"
 #include "cas/imap/session/search.h"
 #include "common/logging.h"
 
@@ -93,7 +94,9 @@ class Session {
       if (auto* err = std::get_if<ParseError>(&*r)) {
         conn_.LogClient("<unparsable command>");
         std::string reply = err->Reply();
-        co_await conn_.Send(reply);
+        // The parser cannot find the next command: say goodbye (RFC 9051 7.1.5) and close.
+        if (err->close_connection()) reply += UntaggedStatus("BYE", "", err->text);
+        co_await conn_.Send(reply, ParseErrorForLog(*err));
         if (err->close_connection()) break;
         continue;
       }
@@ -119,9 +122,68 @@ class Session {
       if (condstore_) out += " MODSEQ (" + std::to_string(m.modseq) + ")";
       out += ")\r\n";
     }
-    for (uint32_t seq : u.expunged_seqs) out += "* " + std::to_string(seq) + " EXPUNGE\r\n";
+    if (qresync_) {
+      std::sort(u.vanished_uids.begin(), u.vanished_uids.end());
+      out += Vanished(ToRanges(u.vanished_uids), /*earlier=*/false);
+    } else {
+      for (uint32_t seq : u.expunged_seqs) out += "* " + std::to_string(seq) + " EXPUNGE\r\n";
+    }
     if (u.exists) out += "* " + std::to_string(*u.exists) + " EXISTS\r\n";
     return out;
+  }
+
+  // Removes messages this session expunged (EXPUNGE, UID EXPUNGE, MOVE) from the view and
+  // tells them: one "* VANISHED" once QRESYNC is enabled (RFC 7162 3.2.10), otherwise one
+  // "* n EXPUNGE" each.
+  std::string TellExpunged(const std::vector<uint32_t>& uids) {
+    std::vector<uint32_t> present;
+    for (uint32_t u : uids) {
+      if (shared_->view.SeqOf(u) != 0) present.push_back(u);
+    }
+    std::sort(present.begin(), present.end());
+    present.erase(std::unique(present.begin(), present.end()), present.end());
+    std::vector<uint32_t> seqs = shared_->view.RemoveNow(present);
+    if (qresync_) return Vanished(ToRanges(present), /*earlier=*/false);
+    std::string out;
+    for (uint32_t seq : seqs) out += "* " + std::to_string(seq) + " EXPUNGE\r\n";
+    return out;
+  }
+
+  // UIDs expunged from the selected folder after `modseq`, from the store's change log;
+  // std::nullopt when the log cannot tell (too many changes, store unreachable), which makes
+  // the caller report conservatively.
+  asio::awaitable<std::optional<std::vector<uint32_t>>> ExpungedSince(uint64_t modseq) {
+    std::optional<std::vector<uint32_t>> out;
+    const uint32_t folder_id = shared_->view.folder_id();
+    if (modseq >= shared_->view.highest_modseq()) {
+      // Nothing the client has not seen; later expunges reach the view as events.
+      out.emplace();
+      co_return out;
+    }
+    mail::v1::GetChangesRequest req;
+    req.set_mailbox_id(mailbox_.id());
+    req.mutable_folder()->set_id(folder_id);
+    req.set_since_modseq(modseq);
+    auto changes = co_await store_.GetChanges(req);
+    if (!changes.ok()) {
+      conn_.LogEvent("change log unavailable for QRESYNC: " + changes.status().ToString());
+      co_return out;
+    }
+    out = ExpungedUids(*changes, folder_id);
+    co_return out;
+  }
+
+  // SELECT/EXAMINE (QRESYNC (...)) with a matching UIDVALIDITY: "* VANISHED (EARLIER)" for
+  // what went since the client's MODSEQ, then a FETCH for every message changed since then.
+  asio::awaitable<std::string> QresyncLines(const QresyncParams& p) {
+    std::optional<std::vector<uint32_t>> expunged = co_await ExpungedSince(p.mod_seq);
+    QresyncReply r = ComputeQresync(shared_->view, p, expunged);
+    std::string out = Vanished(r.vanished, /*earlier=*/true);
+    for (const auto& [seq, m] : r.changed) {
+      out += "* " + std::to_string(seq) + " FETCH (UID " + std::to_string(m.uid) + " FLAGS " +
+             FlagList(m.flags) + " MODSEQ (" + std::to_string(m.modseq) + "))\r\n";
+    }
+    co_return out;
   }
 
   asio::awaitable<bool> Reply(const std::string& tagged, bool allow_expunge = true) {
@@ -174,6 +236,10 @@ class Session {
         if (c == "CONDSTORE") {
           condstore_ = true;
           enabled += " CONDSTORE";
+        } else if (c == "QRESYNC") {
+          condstore_ = true;  // QRESYNC implies CONDSTORE (RFC 7162 3.2).
+          qresync_ = true;
+          enabled += " QRESYNC";
         }
       }
       co_return co_await Reply(Untagged("ENABLED" + enabled) +
@@ -285,6 +351,18 @@ class Session {
     co_return co_await Reply(Tagged(tag, "BAD", "", "Command not supported."));
   }
 
+  // A message sequence number beyond the mailbox size is a protocol error, and a command is
+  // never partly BAD (RFC 3501 2.3.1.2; Dovecot and Cyrus answer BAD as well). UIDs and "*"
+  // never are.
+  bool SeqOutOfRange(const SequenceSet& set, bool uid) const {
+    return !uid && !set.saved && set.MaxExplicit() > shared_->view.exists();
+  }
+  std::string OutOfRangeReply(const std::string& tag) const {
+    return Tagged(tag, "BAD", "",
+                  "Invalid messageset: the mailbox has " +
+                      std::to_string(shared_->view.exists()) + " messages.");
+  }
+
   // UIDs (ascending) of the messages a set names, by sequence number or UID.
   std::vector<uint32_t> ResolveUids(const SequenceSet& set, bool uid) {
     const MailboxView& v = shared_->view;
@@ -336,23 +414,32 @@ class Session {
   }
 
   asio::awaitable<bool> Select(const std::string& tag, const SelectArgs& a) {
+    if (a.qresync && !qresync_) {
+      // RFC 7162 3.2.5: the QRESYNC parameter is only valid after ENABLE QRESYNC.
+      co_return co_await Reply(Tagged(tag, "BAD", "", "QRESYNC is not enabled."));
+    }
+    // RFC 7162 3.2.11: the boundary between the closed mailbox's responses and the new one's.
+    const std::string closed =
+        shared_->selected ? UntaggedStatus("OK", "CLOSED", "Previous mailbox closed.") : "";
     shared_->selected = false;
     mail::v1::GetFolderRequest g;
     g.set_mailbox_id(mailbox_.id());
     g.mutable_folder()->set_name(a.mailbox);
     auto folder = co_await store_.GetFolder(g);
-    if (!folder.ok()) co_return co_await conn_.Send(StoreError(tag, folder.status()));
+    if (!folder.ok()) co_return co_await conn_.Send(closed + StoreError(tag, folder.status()));
     mail::v1::FetchRequest f;
     f.set_mailbox_id(mailbox_.id());
     f.mutable_folder()->set_id(folder->folder().id());
     auto records = co_await store_.Fetch(f);
-    if (!records.ok()) co_return co_await conn_.Send(StoreError(tag, records.status()));
+    if (!records.ok()) {
+      co_return co_await conn_.Send(closed + StoreError(tag, records.status()));
+    }
     if (a.condstore || a.qresync) condstore_ = true;
     MailboxView& v = shared_->view;
     v.Load(folder->folder(), *records);
     shared_->selected = true;
     read_only_ = a.read_only;
-    std::string out = Untagged(std::string("FLAGS ") + kSystemFlags);
+    std::string out = closed + Untagged(std::string("FLAGS ") + kSystemFlags);
     out += UntaggedStatus(
         "OK", "PERMANENTFLAGS " + std::string(read_only_ ? "()" : "(\\Answered \\Flagged "
                                                                   "\\Deleted \\Seen \\Draft \\*)"),
@@ -365,6 +452,11 @@ class Session {
     out += UntaggedStatus("OK", "UIDNEXT " + std::to_string(v.uidnext()), "Predicted next UID.");
     out += UntaggedStatus("OK", "HIGHESTMODSEQ " + std::to_string(v.highest_modseq()),
                           "Highest.");
+    // A different UIDVALIDITY makes it a plain SELECT: the client must forget its cache.
+    if (a.qresync && a.qresync->uid_validity == v.uidvalidity()) {
+      std::string lines = co_await QresyncLines(*a.qresync);
+      out += lines;
+    }
     out += Tagged(tag, "OK", read_only_ ? "READ-ONLY" : "READ-WRITE",
                   std::string(a.read_only ? "EXAMINE" : "SELECT") + " completed.");
     co_return co_await conn_.Send(out);
@@ -488,10 +580,7 @@ class Session {
     auto r = co_await store_.Expunge(req);
     if (!r.ok()) co_return co_await Reply(StoreError(tag, r.status()));
     std::vector<uint32_t> expunged(r->expunged().begin(), r->expunged().end());
-    std::string out;
-    for (uint32_t seq : shared_->view.RemoveNow(expunged)) {
-      out += "* " + std::to_string(seq) + " EXPUNGE\r\n";
-    }
+    std::string out = TellExpunged(expunged);
     out += Updates(true);
     out += Tagged(tag, "OK", "HIGHESTMODSEQ " + std::to_string(r->highest_modseq()),
                   "EXPUNGE completed.");
@@ -502,6 +591,10 @@ class Session {
                                  const std::string& dest, bool uid, bool move) {
     if (move && read_only_) {
       co_return co_await Reply(Tagged(tag, "NO", "READ-ONLY", "Mailbox is read-only."));
+    }
+    if (SeqOutOfRange(set, uid)) {
+      bool sent = co_await Reply(OutOfRangeReply(tag), false);
+      co_return sent;
     }
     auto uids = ResolveUids(set, uid);
     if (uids.empty()) {
@@ -542,15 +635,17 @@ class Session {
     }
     if (!move) co_return co_await Reply(Tagged(tag, "OK", code, "COPY completed."), uid);
     std::string out = UntaggedStatus("OK", code, "Moved.");
-    for (uint32_t seq : shared_->view.RemoveNow(src)) {
-      out += "* " + std::to_string(seq) + " EXPUNGE\r\n";
-    }
+    out += TellExpunged(src);
     out += Updates(true) + Tagged(tag, "OK", "", "MOVE completed.");
     co_return co_await conn_.Send(out);
   }
 
   asio::awaitable<bool> Store(const std::string& tag, const StoreArgs& a, bool uid) {
     if (read_only_) co_return co_await Reply(Tagged(tag, "NO", "READ-ONLY", "Mailbox is read-only."), uid);
+    if (SeqOutOfRange(a.set, uid)) {
+      bool sent = co_await Reply(OutOfRangeReply(tag), false);
+      co_return sent;
+    }
     auto uids = ResolveUids(a.set, uid);
     std::string out;
     if (!uids.empty()) {
@@ -577,7 +672,10 @@ class Session {
         out += "* " + std::to_string(seq) + " FETCH (";
         std::string items;
         if (!a.silent) items += "FLAGS " + FlagList(Flags(m.flags()));
-        if (uid) items += std::string(items.empty() ? "" : " ") + "UID " + std::to_string(m.uid());
+        // RFC 7162 3.1: with CONDSTORE enabled, UID and MODSEQ are in every such FETCH.
+        if (uid || condstore_) {
+          items += std::string(items.empty() ? "" : " ") + "UID " + std::to_string(m.uid());
+        }
         if (condstore_) {
           items += std::string(items.empty() ? "" : " ") + "MODSEQ (" +
                    std::to_string(m.modseq()) + ")";
@@ -685,6 +783,15 @@ class Session {
   }
 
   asio::awaitable<bool> Fetch(const std::string& tag, const FetchArgs& a, bool uid) {
+    if (a.vanished && !qresync_) {
+      // RFC 7162 3.2.6: the VANISHED modifier is only valid after ENABLE QRESYNC.
+      bool sent = co_await Reply(Tagged(tag, "BAD", "", "QRESYNC is not enabled."), false);
+      co_return sent;
+    }
+    if (SeqOutOfRange(a.set, uid)) {
+      bool sent = co_await Reply(OutOfRangeReply(tag), false);
+      co_return sent;
+    }
     auto uids = ResolveUids(a.set, uid);
     std::map<uint32_t, mail::v1::MessageRecord> records;
     if (a.changed_since) condstore_ = true;
@@ -737,6 +844,14 @@ class Session {
       }
     }
     std::string out;
+    if (a.vanished && a.changed_since) {
+      // UID FETCH ... (CHANGEDSINCE m VANISHED): the set's UIDs expunged since m come first
+      // (RFC 7162 3.2.6); "*" stands for the highest UID the folder has used.
+      std::optional<std::vector<uint32_t>> expunged = co_await ExpungedSince(*a.changed_since);
+      const MailboxView& v = shared_->view;
+      uint32_t top = std::max(v.uidnext() > 0 ? v.uidnext() - 1 : 0, v.LargestUid());
+      out += Vanished(VanishedUids(v, a.set.Resolve(top), expunged), /*earlier=*/true);
+    }
     for (uint32_t u : uids) {
       uint32_t seq = shared_->view.SeqOf(u);
       if (seq == 0) continue;
@@ -860,7 +975,9 @@ class Session {
           }
         }
       }
-      if (uid && !have_uid) items = "UID " + std::to_string(u) + (items.empty() ? "" : " ") + items;
+      if ((uid || (condstore_ && flags_changed.count(u))) && !have_uid) {
+        items = "UID " + std::to_string(u) + (items.empty() ? "" : " ") + items;
+      }
       if (flags_changed.count(u) && !have_flags) add("FLAGS " + FlagList(entry.flags));
       if (condstore_ && (a.changed_since || flags_changed.count(u)) &&
           items.find("MODSEQ (") == std::string::npos) {
@@ -1010,6 +1127,7 @@ class Session {
   std::unique_ptr<ChangeRouter::Subscription> subscription_;
   bool read_only_ = false;
   bool condstore_ = false;
+  bool qresync_ = false;  // ENABLE QRESYNC: expunges are told as VANISHED.
   bool utf8_ = false;
 };
 

@@ -154,6 +154,18 @@ TEST(CommandGrammarTest, EnableSelectExamine) {
       {"A1 SELECT INBOX (QRESYNC (1))", "A1 BAD Invalid arguments"},
       {"A1 SELECT INBOX (QRESYNC (1 9223372036854775808))", "A1 BAD Invalid number"},
       {"A1 SELECT INBOX (QRESYNC (1 2 3 4))", "A1 BAD Invalid arguments"},
+      // Known UIDs and sequence match data are explicit numbers, and the two match sets name
+      // as many messages each (RFC 7162 section 7).
+      {"A1 SELECT INBOX (QRESYNC (1 2 1:*))", "A1 BAD Invalid QRESYNC known UIDs"},
+      {"A1 SELECT INBOX (QRESYNC (1 2 $))", "A1 BAD Invalid QRESYNC known UIDs"},
+      {"A1 SELECT INBOX (QRESYNC (1 2 1:9 (1:3 5:*)))",
+       "A1 BAD Invalid QRESYNC sequence match data"},
+      {"A1 SELECT INBOX (QRESYNC (1 2 (1:3 5,7)))", "A1 BAD Invalid QRESYNC sequence match data"},
+      {"A1 SELECT INBOX (QRESYNC (1 2 ($ 5)))", "A1 BAD Invalid QRESYNC sequence match data"},
+      {"A1 SELECT INBOX (QRESYNC (1 2 (3:1 9,7:8)))",
+       "A1 SELECT \"INBOX\" (QRESYNC (1 2 (3:1 9,7:8)))"},
+      {"A1 SELECT INBOX (QRESYNC (1 2 1:9 (1:3)))", "A1 BAD Invalid arguments"},
+      {"A1 SELECT INBOX (QRESYNC (1 2 1:9 (1:3 1:3) x))", "A1 BAD Invalid arguments"},
       {"A1 SELECT INBOX (FOO)", "A1 BAD Unknown SELECT parameter"},
       {"A1 SELECT INBOX (CONDSTORE CONDSTORE)", "A1 BAD Unknown SELECT parameter"},
       {"A1 SELECT INBOX (CONDSTORE", "A1 BAD Invalid arguments"},
@@ -511,15 +523,15 @@ TEST(CommandGrammarTest, TypedId) {
 TEST(CommandGrammarTest, TypedSelectQresync) {
   Command c = ParseCommand(
       "A02 SELECT INBOX (QRESYNC (67890007 90060115194045000 "
-      "41:211,214:541 (1:10 1,*)))\r\n");
+      "41:211,214:541 (1,3:4,10 41,43:44,50)))\r\n");
   SelectArgs expected;
   expected.mailbox = "INBOX";
   QresyncParams q;
   q.uid_validity = 67890007;
   q.mod_seq = 90060115194045000ull;
   q.known_uids = SequenceSet{false, {{41, 211}, {214, 541}}};
-  q.seq_match = {SequenceSet{false, {{1, 10}}},
-                 SequenceSet{false, {{1, 1}, {SequenceSet::kStar, SequenceSet::kStar}}}};
+  q.seq_match = {SequenceSet{false, {{1, 1}, {3, 4}, {10, 10}}},
+                 SequenceSet{false, {{41, 41}, {43, 44}, {50, 50}}}};
   expected.qresync = q;
   EXPECT_EQ(c.args, CommandArgs(expected));
   EXPECT_EQ(c.name(), "SELECT");

@@ -5,6 +5,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 namespace cas::imap {
 namespace {
@@ -204,6 +205,28 @@ TEST(ResponseTest, ResponseLines) {
   // Client-controlled text cannot inject a line.
   EXPECT_EQ(Tagged("A1", "NO", "", "bad\r\nA2 OK evil"), "A1 NO bad  A2 OK evil\r\n");
   EXPECT_EQ(Tagged("A1\r\n", "NO", "X]\n", "t"), "A1   NO [X] ] t\r\n");
+}
+
+TEST(ResponseTest, NumberSets) {
+  EXPECT_EQ(FormatNumbers({}), "");
+  EXPECT_EQ(FormatNumbers({7}), "7");
+  EXPECT_EQ(FormatNumbers({1, 2, 3, 7, 9, 10}), "1:3,7,9:10");
+  EXPECT_EQ(FormatNumbers({4294967294u, 4294967295u}), "4294967294:4294967295");
+  EXPECT_EQ(ToRanges({1, 2, 4}), (std::vector<SeqRange>{{1, 2}, {4, 4}}));
+  EXPECT_EQ(ToRanges({}), std::vector<SeqRange>{});
+  EXPECT_EQ(FormatRanges({{1, 1}, {5, 9}, {12, 4294967295u}}), "1,5:9,12:4294967295");
+  // A set parsed from a client and resolved is written back in canonical form.
+  EXPECT_EQ(FormatRanges(ParseSequenceSet("9:5,1,2:3")->Resolve(100)), "1:3,5:9");
+}
+
+TEST(ResponseTest, Vanished) {
+  // RFC 7162 3.2.10.
+  EXPECT_EQ(Vanished({{405, 405}, {407, 407}, {410, 425}}, /*earlier=*/false),
+            "* VANISHED 405,407,410:425\r\n");
+  EXPECT_EQ(Vanished({{41, 41}, {43, 116}, {118, 118}}, /*earlier=*/true),
+            "* VANISHED (EARLIER) 41,43:116,118\r\n");
+  EXPECT_EQ(Vanished({}, true), "");
+  EXPECT_EQ(Vanished({}, false), "");
 }
 
 }  // namespace
