@@ -17,6 +17,9 @@ class Authenticator {
       const mail::v1::GetScramVerifierRequest& req) = 0;
   virtual asio::awaitable<common::StatusOr<mail::v1::AuthenticateResponse>> CompleteLogin(
       const mail::v1::CompleteLoginRequest& req) = 0;
+  // A SCRAM proof did not check out: the store counts it for its brute-force protection.
+  virtual asio::awaitable<common::StatusOr<mail::v1::ReportLoginFailureResponse>>
+  ReportLoginFailure(const mail::v1::ReportLoginFailureRequest& req) = 0;
 };
 
 }  // namespace mailboxstore

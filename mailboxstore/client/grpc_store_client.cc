@@ -60,6 +60,12 @@ asio::awaitable<common::StatusOr<mail::v1::AuthenticateResponse>> GrpcStoreClien
                     mail::v1::AuthenticateResponse);
 }
 
+asio::awaitable<common::StatusOr<mail::v1::ReportLoginFailureResponse>>
+GrpcStoreClient::ReportLoginFailure(const mail::v1::ReportLoginFailureRequest& req) {
+  return MAIL_UNARY(access_, ReportLoginFailure, mail::v1::ReportLoginFailureRequest,
+                    mail::v1::ReportLoginFailureResponse);
+}
+
 MailStore::Result<mail::v1::ResolveAddressResponse> GrpcStoreClient::ResolveAddress(
     const mail::v1::ResolveAddressRequest& req) {
   return MAIL_UNARY(access_, ResolveAddress, mail::v1::ResolveAddressRequest,

@@ -39,6 +39,8 @@ class GrpcStoreClient final : public Authenticator, public MailStore {
       const mail::v1::GetScramVerifierRequest& req) override;
   asio::awaitable<common::StatusOr<mail::v1::AuthenticateResponse>> CompleteLogin(
       const mail::v1::CompleteLoginRequest& req) override;
+  asio::awaitable<common::StatusOr<mail::v1::ReportLoginFailureResponse>> ReportLoginFailure(
+      const mail::v1::ReportLoginFailureRequest& req) override;
 
   // MailStore.
   Result<mail::v1::ListFoldersResponse> ListFolders(const mail::v1::ListFoldersRequest&) override;

@@ -547,6 +547,66 @@ StatusOr<std::vector<mail::v1::AcceptedDomain>> RocksMailboxStore::ListAcceptedD
   return out;
 }
 
+StatusOr<RocksMailboxStore::LoginSubject> RocksMailboxStore::ResolveLoginSubject(
+    const std::string& user) {
+  LoginSubject subject;
+  auto id = ResolveIdentity(user);
+  if (!id.ok()) {
+    if (id.status().code() != common::StatusCode::kNotFound) return id.status();
+    subject.key = Lower(user.substr(0, kMaxAddressBytes));
+    return subject;
+  }
+  MAIL_ASSIGN_OR_RETURN(mail::v1::Mailbox mb, ReadMailbox(*id));
+  subject.key = mb.name();
+  subject.mailbox = std::move(mb);
+  return subject;
+}
+
+namespace {
+
+const char* RuleText(ThrottleRule rule) {
+  return rule == ThrottleRule::kMailbox ? "too many failed logins for the mailbox"
+                                        : "too many failed logins from the address";
+}
+
+}  // namespace
+
+void RocksMailboxStore::NoteLoginFailure(const std::string& client_address,
+                                         const LoginSubject& subject,
+                                         mail::v1::Protocol protocol) {
+  FailureOutcome out = throttle_->RecordFailure(client_address, subject.key, protocol);
+  if (!out.counted) return;
+  if (out.address.refused()) {
+    MAIL_LOG(kWarning, "auth") << "login throttle: " << client_address << " refused for "
+                               << out.address.retry_after_seconds
+                               << " s after repeated failed logins (last for " << subject.key
+                               << ")";
+  }
+  if (out.mailbox_block_started) {
+    MAIL_LOG(kWarning, "auth") << "login throttle: mailbox " << subject.key
+                               << " refuses addresses it has not logged in from, after "
+                                  "repeated failed logins (last from "
+                               << client_address << ")";
+  }
+  if (!out.notice || !subject.mailbox) return;
+  const mail::v1::Mailbox& mb = *subject.mailbox;
+  std::string message = BlockNoticeMessage(*out.notice, mb.primary_smtp_address(),
+                                           throttle_->options(), std::chrono::system_clock::now());
+  google::protobuf::RepeatedPtrField<mail::v1::DeliveryTarget> targets;
+  targets.Add()->set_mailbox_id(mb.id());  // The Inbox.
+  auto delivered = DeliverMessage(targets, message, NowUnix(), /*ignore_quota=*/true);
+  if (!delivered.ok()) {
+    MAIL_LOG(kError, "auth") << "cannot put the blocked sign-in notice in " << mb.name()
+                             << "'s Inbox: " << delivered.status().ToString();
+  } else if (delivered->results_size() > 0 && delivered->results(0).code() != 0) {
+    MAIL_LOG(kError, "auth") << "cannot put the blocked sign-in notice in " << mb.name()
+                             << "'s Inbox: " << delivered->results(0).message();
+  } else {
+    MAIL_LOG(kInfo, "auth") << "told " << mb.name() << " about " << out.notice->attempts
+                            << " blocked sign-in attempts";
+  }
+}
+
 StatusOr<mail::v1::AuthenticateResponse> RocksMailboxStore::AuthenticatePlain(
     const mail::v1::AuthenticatePlainRequest& req) {
   mail::v1::AuthenticateResponse resp;
@@ -554,14 +614,23 @@ StatusOr<mail::v1::AuthenticateResponse> RocksMailboxStore::AuthenticatePlain(
   if (req.password().size() > kMaxPasswordBytes || req.user().size() > kMaxAddressBytes) {
     return resp;
   }
-  auto id = ResolveIdentity(req.user());
+  MAIL_ASSIGN_OR_RETURN(LoginSubject subject, ResolveLoginSubject(req.user()));
+  // Before any password work, so that a refused attempt tells nothing about the password.
+  ThrottleDecision throttled = throttle_->Check(req.client_address(), subject.key);
+  if (throttled.refused()) {
+    MAIL_LOG(kInfo, "auth") << "login of " << subject.key << " from " << req.client_address()
+                            << " refused for " << throttled.retry_after_seconds
+                            << " s: " << RuleText(throttled.rule);
+    resp.set_result(mail::v1::AUTH_RESULT_THROTTLED);
+    resp.set_retry_after_seconds(throttled.retry_after_seconds);
+    return resp;
+  }
   common::ScramCredentials creds;
-  bool known = id.ok();
-  if (!id.ok() && id.status().code() != common::StatusCode::kNotFound) return id.status();
+  bool known = subject.mailbox.has_value();
   if (known) {
     std::string v;
-    rocksdb::Status s =
-        db_->Get(rocksdb::ReadOptions(), cf(kCredential), keys::MailboxKey(*id), &v);
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(kCredential),
+                                 keys::MailboxKey(subject.mailbox->id()), &v);
     mail::v1::ScramVerifier ver;
     if (!s.ok() || !ver.ParseFromString(v)) {
       known = false;
@@ -573,10 +642,15 @@ StatusOr<mail::v1::AuthenticateResponse> RocksMailboxStore::AuthenticatePlain(
     // Same work as for a real user, so timing does not tell unknown users apart.
     creds = common::FakeScramCredentials(Lower(req.user()), options_.fake_verifier_secret);
     (void)common::VerifyPlainPassword(creds, req.password());
+    NoteLoginFailure(req.client_address(), subject, req.protocol());
     return resp;
   }
-  if (!common::VerifyPlainPassword(creds, req.password())) return resp;
-  MAIL_ASSIGN_OR_RETURN(mail::v1::Mailbox mb, ReadMailbox(*id));
+  if (!common::VerifyPlainPassword(creds, req.password())) {
+    NoteLoginFailure(req.client_address(), subject, req.protocol());
+    return resp;
+  }
+  throttle_->RecordSuccess(req.client_address(), subject.key);
+  MAIL_ASSIGN_OR_RETURN(mail::v1::Mailbox mb, ReadMailbox(subject.mailbox->id()));
   if (mb.account_disabled()) {
     resp.set_result(mail::v1::AUTH_RESULT_ACCOUNT_DISABLED);
   } else if (!ProtocolAllowed(mb, req.protocol(), SmtpAuthDisabledByDefault())) {
@@ -588,21 +662,40 @@ StatusOr<mail::v1::AuthenticateResponse> RocksMailboxStore::AuthenticatePlain(
   return resp;
 }
 
-StatusOr<mail::v1::ScramVerifier> RocksMailboxStore::GetScramVerifier(const std::string& user) {
-  auto id = ResolveIdentity(user);
-  if (id.ok()) {
-    std::string v;
-    rocksdb::Status s =
-        db_->Get(rocksdb::ReadOptions(), cf(kCredential), keys::MailboxKey(*id), &v);
-    mail::v1::ScramVerifier ver;
-    if (s.ok() && ver.ParseFromString(v)) return ver;
-    if (!s.ok() && !s.IsNotFound()) return common::UnavailableError("read credential");
-  } else if (id.status().code() != common::StatusCode::kNotFound) {
-    return id.status();
+StatusOr<mail::v1::GetScramVerifierResponse> RocksMailboxStore::GetScramVerifier(
+    const mail::v1::GetScramVerifierRequest& req) {
+  mail::v1::GetScramVerifierResponse resp;
+  MAIL_ASSIGN_OR_RETURN(LoginSubject subject, ResolveLoginSubject(req.user()));
+  ThrottleDecision throttled = throttle_->Check(req.client_address(), subject.key);
+  if (throttled.refused()) {
+    MAIL_LOG(kInfo, "auth") << "SCRAM login of " << subject.key << " from "
+                            << req.client_address() << " refused for "
+                            << throttled.retry_after_seconds << " s: " << RuleText(throttled.rule);
+    resp.set_throttled(true);
+    resp.set_retry_after_seconds(throttled.retry_after_seconds);
+    return resp;
   }
-  auto fake = common::FakeScramCredentials(Lower(user), options_.fake_verifier_secret);
+  if (subject.mailbox) {
+    std::string v;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(kCredential),
+                                 keys::MailboxKey(subject.mailbox->id()), &v);
+    mail::v1::ScramVerifier ver;
+    if (s.ok() && ver.ParseFromString(v)) {
+      *resp.mutable_verifier() = std::move(ver);
+      return resp;
+    }
+    if (!s.ok() && !s.IsNotFound()) return common::UnavailableError("read credential");
+  }
+  auto fake = common::FakeScramCredentials(Lower(req.user()), options_.fake_verifier_secret);
   fake.iterations = options_.scram_iterations;
-  return ToProto(fake);
+  *resp.mutable_verifier() = ToProto(fake);
+  return resp;
+}
+
+Status RocksMailboxStore::ReportLoginFailure(const mail::v1::ReportLoginFailureRequest& req) {
+  MAIL_ASSIGN_OR_RETURN(LoginSubject subject, ResolveLoginSubject(req.user()));
+  NoteLoginFailure(req.client_address(), subject, req.protocol());
+  return Status::Ok();
 }
 
 StatusOr<mail::v1::AuthenticateResponse> RocksMailboxStore::CompleteLogin(
@@ -615,6 +708,8 @@ StatusOr<mail::v1::AuthenticateResponse> RocksMailboxStore::CompleteLogin(
     return id.status();
   }
   MAIL_ASSIGN_OR_RETURN(mail::v1::Mailbox mb, ReadMailbox(*id));
+  // The frontend checked the SCRAM proof: the address is the owner's from now on.
+  throttle_->RecordSuccess(req.client_address(), mb.name());
   if (mb.account_disabled()) {
     resp.set_result(mail::v1::AUTH_RESULT_ACCOUNT_DISABLED);
   } else if (!ProtocolAllowed(mb, req.protocol(), SmtpAuthDisabledByDefault())) {
@@ -623,6 +718,77 @@ StatusOr<mail::v1::AuthenticateResponse> RocksMailboxStore::CompleteLogin(
     resp.set_result(mail::v1::AUTH_RESULT_OK);
   }
   *resp.mutable_mailbox() = std::move(mb);
+  return resp;
+}
+
+// ---- Brute-force protection ---------------------------------------------------------------
+
+namespace {
+
+int64_t ToUnix(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+mail::v1::BlockedClient ToProto(const Block& b) {
+  mail::v1::BlockedClient out;
+  if (b.rule == ThrottleRule::kMailbox) {
+    out.set_rule(mail::v1::BLOCK_RULE_MAILBOX);
+    out.set_mailbox(b.key);
+    for (const std::string& a : b.addresses) out.add_client_addresses(a);
+  } else {
+    out.set_rule(mail::v1::BLOCK_RULE_CLIENT_ADDRESS);
+    out.set_client_address(b.key);
+  }
+  out.set_failures(b.failures);
+  // Rounded up, as retry_after_seconds is: the block is over at this second.
+  out.set_blocked_until_unix(ToUnix(b.until + std::chrono::milliseconds(999)));
+  out.set_retry_after_seconds(b.retry_after_seconds);
+  return out;
+}
+
+}  // namespace
+
+mail::v1::GetLogonFailuresResponse RocksMailboxStore::GetLogonFailures(
+    const mail::v1::GetLogonFailuresRequest& req) {
+  mail::v1::GetLogonFailuresResponse resp;
+  std::string mailbox;
+  if (!req.identity().empty()) {
+    auto subject = ResolveLoginSubject(req.identity());
+    mailbox = subject.ok() ? subject->key : Lower(req.identity());
+  }
+  for (const FailureSummary& f : throttle_->Failures(req.client_address(), mailbox)) {
+    mail::v1::LogonFailure* out = resp.add_failures();
+    out->set_client_address(f.client_address);
+    out->set_user(f.user);
+    out->set_protocol(f.protocol);
+    out->set_count(f.count);
+    out->set_first_unix(ToUnix(f.first));
+    out->set_last_unix(ToUnix(f.last));
+  }
+  resp.set_window_seconds(static_cast<uint32_t>(throttle_->options().window.count()));
+  return resp;
+}
+
+mail::v1::GetBlockedClientsResponse RocksMailboxStore::GetBlockedClients() {
+  mail::v1::GetBlockedClientsResponse resp;
+  for (const Block& b : throttle_->Blocks()) *resp.add_blocked() = ToProto(b);
+  return resp;
+}
+
+StatusOr<mail::v1::ClearBlockedClientsResponse> RocksMailboxStore::ClearBlockedClients(
+    const mail::v1::ClearBlockedClientsRequest& req) {
+  if (!req.all() && req.client_address().empty() && req.identity().empty()) {
+    return common::InvalidArgumentError("Give -ClientAddress, -Identity or -All.");
+  }
+  std::string mailbox;
+  if (!req.identity().empty()) {
+    auto subject = ResolveLoginSubject(req.identity());
+    mailbox = subject.ok() ? subject->key : Lower(req.identity());
+  }
+  ClearOutcome out = throttle_->Clear(req.client_address(), mailbox, req.all());
+  mail::v1::ClearBlockedClientsResponse resp;
+  resp.set_failures_cleared(out.failures_cleared);
+  for (const Block& b : out.lifted) *resp.add_lifted() = ToProto(b);
   return resp;
 }
 

@@ -99,7 +99,10 @@ uint64_t CrlfSize(std::string_view raw) {
 
 }  // namespace
 
-RocksMailboxStore::RocksMailboxStore(const StoreOptions& options) : options_(options) {}
+RocksMailboxStore::RocksMailboxStore(const StoreOptions& options)
+    : options_(options),
+      throttle_(std::make_unique<LoginThrottle>(options.login_throttle,
+                                                options.login_throttle_clock)) {}
 
 RocksMailboxStore::~RocksMailboxStore() {
   Shutdown();

@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -30,6 +31,7 @@
 #include "directory.pb.h"
 #include "mailboxstore/core/change_hub.h"
 #include "mailboxstore/core/group_commit.h"
+#include "mailboxstore/core/login_throttle.h"
 #include "store.pb.h"
 
 namespace mailboxstore {
@@ -47,6 +49,9 @@ struct StoreOptions {
   uint64_t max_message_bytes = 64ull << 20;    // Default: 64 MiB per message.
   // Secret mixed into fake SCRAM verifiers of unknown users (made random when empty).
   std::string fake_verifier_secret;
+  // Brute-force protection of every login (see login_throttle.h); defaults as documented there.
+  LoginThrottleOptions login_throttle;
+  LoginThrottle::Clock login_throttle_clock;  // Default: the system clock (tests inject one).
 };
 
 // Column family names; one per record kind.
@@ -80,9 +85,20 @@ class RocksMailboxStore {
 
   common::StatusOr<mail::v1::AuthenticateResponse> AuthenticatePlain(
       const mail::v1::AuthenticatePlainRequest& req);
-  common::StatusOr<mail::v1::ScramVerifier> GetScramVerifier(const std::string& user);
+  // Throttled callers get `throttled` and no verifier.
+  common::StatusOr<mail::v1::GetScramVerifierResponse> GetScramVerifier(
+      const mail::v1::GetScramVerifierRequest& req);
   common::StatusOr<mail::v1::AuthenticateResponse> CompleteLogin(
       const mail::v1::CompleteLoginRequest& req);
+  // A SCRAM proof that failed in a frontend: counted like a wrong password.
+  common::Status ReportLoginFailure(const mail::v1::ReportLoginFailureRequest& req);
+
+  // ---- Brute-force protection (Get-LogonFailure, Get-BlockedClient, Clear-BlockedClient) --
+  mail::v1::GetLogonFailuresResponse GetLogonFailures(const mail::v1::GetLogonFailuresRequest& req);
+  mail::v1::GetBlockedClientsResponse GetBlockedClients();
+  common::StatusOr<mail::v1::ClearBlockedClientsResponse> ClearBlockedClients(
+      const mail::v1::ClearBlockedClientsRequest& req);
+  LoginThrottle& login_throttle() { return *throttle_; }
   common::StatusOr<mail::v1::ResolveAddressResponse> ResolveAddress(const std::string& address);
 
   // ---- Folders --------------------------------------------------------------------------
@@ -167,6 +183,17 @@ class RocksMailboxStore {
   void DropState(uint64_t mailbox_id);
 
   common::StatusOr<uint64_t> ResolveIdentity(const std::string& identity);
+  // Who a login is for, as the throttle counts it: the mailbox, or the name as typed when no
+  // mailbox has it (mailbox unset).
+  struct LoginSubject {
+    std::string key;
+    std::optional<mail::v1::Mailbox> mailbox;
+  };
+  common::StatusOr<LoginSubject> ResolveLoginSubject(const std::string& user);
+  // Counts a failed login; tells the owner (once an hour at most) when the mailbox rule starts
+  // refusing sign-ins.
+  void NoteLoginFailure(const std::string& client_address, const LoginSubject& subject,
+                        mail::v1::Protocol protocol);
   common::StatusOr<mail::v1::Mailbox> ReadMailbox(uint64_t id);
   void FillCounters(const MailboxState& state, mail::v1::Mailbox* mb) const;
   common::StatusOr<mail::v1::Folder*> FindFolder(MailboxState* state,
@@ -197,6 +224,7 @@ class RocksMailboxStore {
   common::Status CheckAddressesFree(const std::vector<std::string>& addrs, uint64_t self_id);
 
   StoreOptions options_;
+  std::unique_ptr<LoginThrottle> throttle_;
   rocksdb::DB* db_ = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   ChangeHub hub_;

@@ -242,6 +242,68 @@ grpc::Status DirectoryService::ListAcceptedDomains(grpc::ServerContext* ctx,
   });
 }
 
+// ---- Brute-force protection --------------------------------------------------------------
+
+namespace {
+
+// "127.0.0.1 (client address rule, 5 failures, until 1767261600)" for the audit log.
+std::string DescribeBlocks(const google::protobuf::RepeatedPtrField<mail::v1::BlockedClient>& v) {
+  std::string out;
+  for (const auto& b : v) {
+    if (!out.empty()) out += "; ";
+    if (b.rule() == mail::v1::BLOCK_RULE_MAILBOX) {
+      out += "mailbox " + b.mailbox() + " (mailbox rule";
+    } else {
+      out += b.client_address() + " (client address rule";
+    }
+    out += ", " + std::to_string(b.failures()) + " failures, blocked until unix " +
+           std::to_string(b.blocked_until_unix()) + ")";
+  }
+  return out;
+}
+
+}  // namespace
+
+grpc::Status DirectoryService::GetLogonFailures(grpc::ServerContext* ctx,
+                                                const mail::v1::GetLogonFailuresRequest* req,
+                                                mail::v1::GetLogonFailuresResponse* resp) {
+  GUARD();
+  *resp = store_->GetLogonFailures(*req);
+  return grpc::Status::OK;
+}
+
+grpc::Status DirectoryService::GetBlockedClients(grpc::ServerContext* ctx,
+                                                 const mail::v1::GetBlockedClientsRequest*,
+                                                 mail::v1::GetBlockedClientsResponse* resp) {
+  GUARD();
+  *resp = store_->GetBlockedClients();
+  return grpc::Status::OK;
+}
+
+grpc::Status DirectoryService::ClearBlockedClients(grpc::ServerContext* ctx,
+                                                   const mail::v1::ClearBlockedClientsRequest* req,
+                                                   mail::v1::ClearBlockedClientsResponse* resp) {
+  GUARD();
+  grpc::Status st = Assign(store_->ClearBlockedClients(*req),
+                           [&](mail::v1::ClearBlockedClientsResponse r) { *resp = std::move(r); });
+  std::string object = req->all() ? "all logon failures" : "";
+  if (!req->all()) {
+    if (!req->client_address().empty()) object = "client address " + req->client_address();
+    if (!req->identity().empty()) {
+      object += (object.empty() ? "" : ", ") + std::string("mailbox ") + req->identity();
+    }
+  }
+  std::string new_value;
+  if (st.ok()) {
+    new_value = std::to_string(resp->failures_cleared()) + " failed logins forgotten; " +
+                std::to_string(resp->lifted_size()) +
+                (resp->lifted_size() == 1 ? " block lifted" : " blocks lifted");
+  }
+  Audit(store_, ctx, "ClearBlockedClients", object, st.ok() ? DescribeBlocks(resp->lifted()) : "",
+        new_value, st);
+  return st;
+}
+
 // ---- Access ------------------------------------------------------------------------------
 
 grpc::Status AccessService::AuthenticatePlain(grpc::ServerContext*,
@@ -257,8 +319,8 @@ grpc::Status AccessService::GetScramVerifier(grpc::ServerContext*,
   if (!req->mechanism().empty() && req->mechanism() != "SCRAM-SHA-256") {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "unsupported mechanism");
   }
-  return Assign(store_->GetScramVerifier(req->user()),
-                [&](mail::v1::ScramVerifier v) { *resp->mutable_verifier() = std::move(v); });
+  return Assign(store_->GetScramVerifier(*req),
+                [&](mail::v1::GetScramVerifierResponse r) { *resp = std::move(r); });
 }
 
 grpc::Status AccessService::CompleteLogin(grpc::ServerContext*,
@@ -273,6 +335,12 @@ grpc::Status AccessService::ResolveAddress(grpc::ServerContext*,
                                            mail::v1::ResolveAddressResponse* resp) {
   return Assign(store_->ResolveAddress(req->address()),
                 [&](mail::v1::ResolveAddressResponse r) { *resp = std::move(r); });
+}
+
+grpc::Status AccessService::ReportLoginFailure(grpc::ServerContext*,
+                                               const mail::v1::ReportLoginFailureRequest* req,
+                                               mail::v1::ReportLoginFailureResponse*) {
+  return ToGrpc(store_->ReportLoginFailure(*req));
 }
 
 // ---- MessageStore ------------------------------------------------------------------------
@@ -427,8 +495,10 @@ grpc::Status MaintenanceService::PurgeExpired(grpc::ServerContext* ctx,
 
 // ---- Settings ----------------------------------------------------------------------------
 
-grpc::Status SettingsService::GetSettings(grpc::ServerContext*, const mail::v1::GetSettingsRequest*,
+grpc::Status SettingsService::GetSettings(grpc::ServerContext* ctx,
+                                          const mail::v1::GetSettingsRequest*,
                                           mail::v1::ServerSettings* resp) {
+  GUARD();  // The TCP admin endpoint shows settings only with the token.
   *resp = store_->GetSettings(/*effective=*/true);
   return grpc::Status::OK;
 }
@@ -436,6 +506,7 @@ grpc::Status SettingsService::GetSettings(grpc::ServerContext*, const mail::v1::
 grpc::Status SettingsService::WatchSettings(grpc::ServerContext* ctx,
                                             const mail::v1::GetSettingsRequest*,
                                             grpc::ServerWriter<mail::v1::ServerSettings>* writer) {
+  GUARD();
   mail::v1::ServerSettings current = store_->GetSettings(/*effective=*/false);
   if (!writer->Write(current)) return grpc::Status::OK;
   uint64_t seen = current.version();

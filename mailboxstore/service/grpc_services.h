@@ -51,6 +51,13 @@ class DirectoryService final : public mail::v1::Directory::Service {
   grpc::Status ListAcceptedDomains(grpc::ServerContext*,
                                    const mail::v1::ListAcceptedDomainsRequest*,
                                    mail::v1::ListAcceptedDomainsResponse*) override;
+  grpc::Status GetLogonFailures(grpc::ServerContext*, const mail::v1::GetLogonFailuresRequest*,
+                                mail::v1::GetLogonFailuresResponse*) override;
+  grpc::Status GetBlockedClients(grpc::ServerContext*, const mail::v1::GetBlockedClientsRequest*,
+                                 mail::v1::GetBlockedClientsResponse*) override;
+  grpc::Status ClearBlockedClients(grpc::ServerContext*,
+                                   const mail::v1::ClearBlockedClientsRequest*,
+                                   mail::v1::ClearBlockedClientsResponse*) override;
 
  private:
   RocksMailboxStore* store_;
@@ -68,6 +75,9 @@ class AccessService final : public mail::v1::Access::Service {
                              mail::v1::AuthenticateResponse*) override;
   grpc::Status ResolveAddress(grpc::ServerContext*, const mail::v1::ResolveAddressRequest*,
                               mail::v1::ResolveAddressResponse*) override;
+  grpc::Status ReportLoginFailure(grpc::ServerContext*,
+                                  const mail::v1::ReportLoginFailureRequest*,
+                                  mail::v1::ReportLoginFailureResponse*) override;
 
  private:
   RocksMailboxStore* store_;

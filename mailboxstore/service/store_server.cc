@@ -53,6 +53,10 @@ common::StatusOr<StoreServerOptions> OptionsFromConfig(const mail::v1::StoreServ
     }
     o.store.scram_iterations = cfg.scram_iterations();
   }
+  MAIL_RETURN_IF_ERROR(ValidateIpNetworks({cfg.login_throttle_exempt().begin(),
+                                           cfg.login_throttle_exempt().end()}));
+  o.store.login_throttle.exempt_networks.assign(cfg.login_throttle_exempt().begin(),
+                                                cfg.login_throttle_exempt().end());
   if (!o.admin_listen.empty()) {
     if (cfg.admin_token_file().empty()) {
       return common::InvalidArgumentError("admin_listen needs admin_token_file");

@@ -372,6 +372,9 @@ Path ParsePath(std::string_view s, bool recipient) {
 
 // --- Commands -------------------------------------------------------------------------------
 
+constexpr std::string_view kLineTooLongEnhanced = "5.5.6";
+constexpr std::string_view kLineTooLongText = "Line too long";
+
 ParseError Error(int code, std::string_view enhanced, std::string text) {
   return ParseError{code, std::string(enhanced), std::move(text)};
 }
@@ -706,6 +709,11 @@ ParseEvent ParseSaslLine(std::string_view line) {
 
 }  // namespace
 
+bool IsLineTooLong(const ParseError& error) {
+  return error.code == 500 && error.enhanced == kLineTooLongEnhanced &&
+         error.text == kLineTooLongText;
+}
+
 common::Status ValidateParserLimits(const ParserLimits& limits) {
   if (limits.max_command_line < kMinLine || limits.max_command_line > kMaxCommandLine) {
     return common::InvalidArgumentError("SMTP max_command_line must be in 512..65536");
@@ -882,7 +890,8 @@ size_t Parser::FeedLines(std::string_view bytes) {
   if (partial_.size() + segment.size() + 1 > LineLimit(segment)) {
     const bool sasl = std::exchange(sasl_expected_, false);
     partial_ = std::string();
-    Enqueue(Error(500, "5.5.6", "Line too long"), current_octets_, /*barrier=*/sasl);
+    Enqueue(Error(500, kLineTooLongEnhanced, std::string(kLineTooLongText)), current_octets_,
+            /*barrier=*/sasl);
     current_octets_ = 0;
     skipping_ = !complete;
     return taken;

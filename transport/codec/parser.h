@@ -152,6 +152,10 @@ struct ParseError {
   friend bool operator==(const ParseError&, const ParseError&) = default;
 };
 
+// True for the error that reports a line over max_command_line or max_sasl_line
+// ("500 5.5.6 Line too long"); the rest of that line is skipped as it arrives.
+bool IsLineTooLong(const ParseError& error);
+
 // No complete event is waiting: read more from the client.
 struct NeedMore {
   friend bool operator==(const NeedMore&, const NeedMore&) = default;

@@ -140,6 +140,13 @@ class SmtpSession {
                                    const std::string& user);
   asio::awaitable<Next> FinishMessage(std::string content);
   Next ProtocolError() { return ++errors_ > kMaxProtocolErrors ? TooManyErrors() : Next::kContinue; }
+  // Before AUTH, a line over the limit ends the session: the rest of it is not read (a client
+  // could otherwise keep the server reading an endless line). The error was answered.
+  Next CloseForLongLine() {
+    Reply(421, "4.7.0", s_->host_name + " Error: line too long, closing connection");
+    LogEvent("closing: line too long");
+    return Next::kClose;
+  }
   Next TooManyErrors() {
     Reply(421, "4.7.0", s_->host_name + " Error: too many errors");
     LogEvent("closing: too many errors");
@@ -220,7 +227,7 @@ asio::awaitable<void> SmtpSession::Run() {
     } else if (auto* err = std::get_if<smtp::ParseError>(&*event)) {
       Log('<', "(unparsable command)");
       Reply(err->code, err->enhanced, err->text);
-      next = ProtocolError();
+      next = !mailbox_ && smtp::IsLineTooLong(*err) ? CloseForLongLine() : ProtocolError();
     } else if (auto* chunk = std::get_if<smtp::ChunkDone>(&*event)) {
       // The reply to BDAT comes after its chunk (RFC 3030).
       if (!bdat_active_ || bdat_failed_) {
@@ -562,6 +569,13 @@ asio::awaitable<std::optional<std::string>> SmtpSession::SaslStep(std::string_vi
   auto event = co_await NextEvent();
   if (!event) co_return std::nullopt;
   auto* response = std::get_if<smtp::SaslResponse>(&*event);
+  if (auto* err = std::get_if<smtp::ParseError>(&*event);
+      err != nullptr && smtp::IsLineTooLong(*err)) {
+    Log('<', "(SASL response)");
+    Reply(err->code, err->enhanced, err->text);
+    (void)CloseForLongLine();
+    co_return std::nullopt;  // Ends the session.
+  }
   if (response == nullptr) {
     Reply(501, "5.5.2", "Cannot decode response");
     co_return std::string("\x01");
@@ -683,10 +697,20 @@ asio::awaitable<Next> SmtpSession::AuthScram(const std::string* initial) {
   mail::v1::GetScramVerifierRequest vreq;
   vreq.set_user(*user);
   vreq.set_mechanism("SCRAM-SHA-256");
+  vreq.set_protocol(mail::v1::PROTOCOL_SMTP);
+  vreq.set_client_address(stream_->remote_address());
   auto verifier = co_await s_->auth->GetScramVerifier(vreq);
   if (!verifier.ok()) {
     Reply(454, "4.7.0", "Temporary authentication failure");
     co_return Next::kContinue;
+  }
+  if (verifier->throttled()) {
+    mail::v1::AuthenticateResponse throttled;
+    throttled.set_result(mail::v1::AUTH_RESULT_THROTTLED);
+    throttled.set_retry_after_seconds(verifier->retry_after_seconds());
+    common::StatusOr<mail::v1::AuthenticateResponse> result(std::move(throttled));
+    Next n = co_await FinishAuth(std::move(result), *user);
+    co_return n;
   }
   const auto& v = verifier->verifier();
   common::ScramCredentials creds{v.iterations(), v.salt(), v.stored_key(), v.server_key()};
@@ -699,6 +723,18 @@ asio::awaitable<Next> SmtpSession::AuthScram(const std::string* initial) {
   auto server_final = server_first.ok() ? scram.HandleClientFinal(final_msg)
                                         : common::StatusOr<std::string>(server_first.status());
   if (!server_final.ok()) {
+    if (server_first.ok()) {
+      // A wrong proof: the store counts it as it counts a wrong password.
+      mail::v1::ReportLoginFailureRequest report;
+      report.set_user(*user);
+      report.set_protocol(mail::v1::PROTOCOL_SMTP);
+      report.set_client_address(stream_->remote_address());
+      auto reported = co_await s_->auth->ReportLoginFailure(report);
+      if (!reported.ok()) {
+        MAIL_LOG(kWarning, "smtp") << session_id_ << " cannot report the failed login: "
+                                   << reported.status().ToString();
+      }
+    }
     Next n = co_await FinishAuth(mail::v1::AuthenticateResponse(), *user);
     co_return n;
   }
@@ -736,6 +772,15 @@ asio::awaitable<Next> SmtpSession::FinishAuth(common::StatusOr<mail::v1::Authent
                               << user << " refused: SMTP client authentication disabled";
       Reply(535, "5.7.8", "SMTP client authentication is disabled for this mailbox");
       break;
+    case mail::v1::AUTH_RESULT_THROTTLED:
+      // Refused by the store's brute-force protection before any password check.
+      LogEvent("login refused for " + user + ": too many failed logins");
+      MAIL_LOG(kInfo, "smtp") << session_id_ << " " << stream_->remote_address() << " login of "
+                              << user << " refused: too many failed logins";
+      Reply(421, "4.7.0",
+            "Too many failed logins; try again in " + std::to_string(r->retry_after_seconds()) +
+                " seconds");
+      co_return Next::kClose;
     default:
       LogEvent("login failed for " + user + ": bad credentials");
       MAIL_LOG(kInfo, "smtp") << session_id_ << " " << stream_->remote_address()

@@ -25,6 +25,14 @@ asio::awaitable<std::optional<ImapLoginOutcome>> Finish(
     conn.set_user(r->mailbox().name());
     conn.LogEvent("login " + r->mailbox().name());
     co_return ImapLoginOutcome{r->mailbox(), tag};
+  } else if (r->result() == mail::v1::AUTH_RESULT_THROTTLED) {
+    // The store's brute-force protection refused the attempt before checking the password.
+    conn.LogEvent("login refused: too many failed logins (" + user + ")");
+    MAIL_LOG(kInfo, "imap") << conn.session_id() << " " << conn.stream().remote_address()
+                            << " login refused for " << user << ": too many failed logins";
+    reply = Tagged(tag, "NO", "UNAVAILABLE",
+                   "Too many failed logins; try again in " +
+                       std::to_string(r->retry_after_seconds()) + " seconds.");
   } else if (r->result() == mail::v1::AUTH_RESULT_PROTOCOL_DISABLED) {
     conn.LogEvent("login refused: IMAP disabled for " + user);
     MAIL_LOG(kInfo, "imap") << conn.session_id() << " " << conn.stream().remote_address()
@@ -43,6 +51,21 @@ asio::awaitable<std::optional<ImapLoginOutcome>> Finish(
   co_return std::nullopt;
 }
 
+// Before login, a line over the limit ends the connection as well as an unreadable literal:
+// the rest of the line is not read (a client could otherwise keep the server reading an
+// endless line).
+bool EndsConnection(const ParseError& err) {
+  return err.close_connection() || err.kind == ParseErrorKind::kLineTooLong;
+}
+
+// The error reply, then "* BYE", then the connection is closed.
+asio::awaitable<void> SendErrorAndBye(ImapConnection& conn, const ParseError& err) {
+  std::string reply = err.Reply() + UntaggedStatus("BYE", "", err.text);
+  co_await conn.Send(reply, ParseErrorForLog(err));
+  conn.LogEvent("closing: " + err.text);
+  conn.Close();
+}
+
 // Sends a SASL challenge and returns the client's decoded answer; nullopt after replying to a
 // cancel, a bad line or a dropped connection.
 asio::awaitable<std::optional<std::string>> SaslStep(ImapConnection& conn, const std::string& tag,
@@ -58,6 +81,12 @@ asio::awaitable<std::optional<std::string>> SaslStep(ImapConnection& conn, const
     if (!s->cancelled) co_return std::move(s->data);
     std::string reply = Tagged(tag, "BAD", "", "Authentication cancelled.");
     co_await conn.Send(reply);
+    co_return std::nullopt;
+  }
+  if (auto* err = std::get_if<ParseError>(&*r); err != nullptr && EndsConnection(*err)) {
+    ParseError tagged = *err;
+    tagged.tag = tag;
+    co_await SendErrorAndBye(conn, tagged);
     co_return std::nullopt;
   }
   std::string reply = Tagged(tag, "BAD", "", "Invalid SASL response.");
@@ -118,11 +147,21 @@ asio::awaitable<std::optional<ImapLoginOutcome>> Authenticate(ImapConnection& co
   mail::v1::GetScramVerifierRequest vreq;
   vreq.set_user(*user);
   vreq.set_mechanism("SCRAM-SHA-256");
+  vreq.set_protocol(mail::v1::PROTOCOL_IMAP4);
+  vreq.set_client_address(conn.stream().remote_address());
   auto v = co_await auth.GetScramVerifier(vreq);
   if (!v.ok()) {
     std::string reply = Tagged(tag, "NO", "UNAVAILABLE", kStoreDown);
     co_await conn.Send(reply);
     co_return std::nullopt;
+  }
+  if (v->throttled()) {
+    mail::v1::AuthenticateResponse throttled;
+    throttled.set_result(mail::v1::AUTH_RESULT_THROTTLED);
+    throttled.set_retry_after_seconds(v->retry_after_seconds());
+    common::StatusOr<mail::v1::AuthenticateResponse> result(std::move(throttled));
+    auto refused = co_await Finish(conn, tag, result, *user);
+    co_return refused;
   }
   common::ScramCredentials creds{v->verifier().iterations(), v->verifier().salt(),
                                  v->verifier().stored_key(), v->verifier().server_key()};
@@ -138,6 +177,15 @@ asio::awaitable<std::optional<ImapLoginOutcome>> Authenticate(ImapConnection& co
     conn.LogEvent("login failed: bad SCRAM proof for " + *user);
     MAIL_LOG(kInfo, "imap") << conn.session_id() << " " << conn.stream().remote_address()
                             << " login failed for " << *user << ": bad credentials";
+    mail::v1::ReportLoginFailureRequest report;
+    report.set_user(*user);
+    report.set_protocol(mail::v1::PROTOCOL_IMAP4);
+    report.set_client_address(conn.stream().remote_address());
+    auto reported = co_await auth.ReportLoginFailure(report);
+    if (!reported.ok()) {
+      MAIL_LOG(kWarning, "imap") << conn.session_id() << " cannot report the failed login: "
+                                 << reported.status().ToString();
+    }
     co_await conn.Send(failed);
     co_return std::nullopt;
   }
@@ -162,9 +210,12 @@ asio::awaitable<std::optional<ImapLoginOutcome>> RunImapLogin(ImapConnection& co
     if (!r) co_return std::nullopt;
     if (auto* err = std::get_if<ParseError>(&*r)) {
       conn.LogClient("<unparsable command>");
+      if (EndsConnection(*err)) {
+        co_await SendErrorAndBye(conn, *err);
+        co_return std::nullopt;
+      }
       std::string reply = err->Reply();
-      co_await conn.Send(reply);
-      if (err->close_connection()) co_return std::nullopt;
+      co_await conn.Send(reply, ParseErrorForLog(*err));
       continue;
     }
     if (!std::holds_alternative<Command>(*r)) continue;

@@ -60,6 +60,11 @@ class Pop3Connection {
   void set_user(std::string user) { user_ = std::move(user); }
   const std::string& user() const { return user_; }
   bool closed() const { return closed_; }
+  // Ends the connection now: nothing more is read or sent.
+  void Close() {
+    closed_ = true;
+    stream_->Close();
+  }
 
  private:
   std::unique_ptr<common::Stream> stream_;

@@ -14,6 +14,12 @@ constexpr std::string_view kStoreDown = "The mailbox store is unavailable; try a
 
 mail::v1::LoginType LoginTypeOf(const Pop3Connection& conn) { return conn.settings().login_type(); }
 
+// The store's brute-force protection refused the attempt before checking the password.
+std::string ThrottledText(uint32_t retry_after_seconds) {
+  return "Too many failed logins; try again in " + std::to_string(retry_after_seconds) +
+         " seconds.";
+}
+
 bool Allowed(const Pop3Connection& conn, common::LoginMechanism m) {
   return common::IsLoginAllowed(LoginTypeOf(conn), conn.stream().tls_active(), m);
 }
@@ -40,6 +46,15 @@ asio::awaitable<std::optional<LoginOutcome>> Finish(
                               << " login refused for " << user << ": PopEnabled is false";
       co_await conn.Send(ErrResponse(ResponseCode::kSysPerm, kDisabled));
       co_return std::nullopt;
+    case mail::v1::AUTH_RESULT_THROTTLED: {
+      conn.LogEvent("login refused: too many failed logins (" + user + ")");
+      MAIL_LOG(kInfo, "pop3") << conn.session_id() << " " << conn.stream().remote_address()
+                              << " login refused for " << user << ": too many failed logins";
+      std::string reply =
+          ErrResponse(ResponseCode::kLoginDelay, ThrottledText(r->retry_after_seconds()));
+      co_await conn.Send(reply);
+      co_return std::nullopt;
+    }
     case mail::v1::AUTH_RESULT_ACCOUNT_DISABLED:
       conn.LogEvent("login refused: account disabled: " + user);
       MAIL_LOG(kInfo, "pop3") << conn.session_id() << " login refused for " << user
@@ -55,6 +70,19 @@ asio::awaitable<std::optional<LoginOutcome>> Finish(
   }
 }
 
+bool IsLineTooLong(const ParseEvent& e) {
+  auto* err = std::get_if<ParseError>(&e);
+  return err != nullptr && err->code == ParseErrorCode::kLineTooLong;
+}
+
+// Before login, a line over the limit ends the connection: the rest of it is not read (a
+// client could otherwise keep the server reading an endless line).
+asio::awaitable<void> CloseForLongLine(Pop3Connection& conn) {
+  co_await conn.Send(ErrResponse(ParseErrorText(ParseErrorCode::kLineTooLong)));
+  conn.LogEvent("closing: line too long before login");
+  conn.Close();
+}
+
 // The next SASL line after a challenge; nullopt when the client cancelled or left.
 asio::awaitable<std::optional<std::string>> SaslStep(Pop3Connection& conn,
                                                      std::string_view challenge) {
@@ -67,6 +95,8 @@ asio::awaitable<std::optional<std::string>> SaslStep(Pop3Connection& conn,
   if (auto* r = std::get_if<SaslResponse>(&*e)) co_return std::move(r->data);
   if (std::holds_alternative<SaslCancel>(*e)) {
     co_await conn.Send(ErrResponse("Authentication cancelled."));
+  } else if (IsLineTooLong(*e)) {
+    co_await CloseForLongLine(conn);
   } else {
     co_await conn.Send(ErrResponse(ResponseCode::kAuth, kAuthFailed));
   }
@@ -126,10 +156,20 @@ asio::awaitable<std::optional<LoginOutcome>> AuthScram(Pop3Connection& conn,
   mail::v1::GetScramVerifierRequest vreq;
   vreq.set_user(*user);
   vreq.set_mechanism("SCRAM-SHA-256");
+  vreq.set_protocol(mail::v1::PROTOCOL_POP3);
+  vreq.set_client_address(conn.stream().remote_address());
   auto verifier = co_await auth.GetScramVerifier(vreq);
   if (!verifier.ok()) {
     co_await conn.Send(ErrResponse(ResponseCode::kSysTemp, kStoreDown));
     co_return std::nullopt;
+  }
+  if (verifier->throttled()) {
+    mail::v1::AuthenticateResponse throttled;
+    throttled.set_result(mail::v1::AUTH_RESULT_THROTTLED);
+    throttled.set_retry_after_seconds(verifier->retry_after_seconds());
+    common::StatusOr<mail::v1::AuthenticateResponse> result(std::move(throttled));
+    auto refused = co_await Finish(conn, result, *user);
+    co_return refused;
   }
   const auto& v = verifier->verifier();
   common::ScramCredentials creds{v.iterations(), v.salt(), v.stored_key(), v.server_key()};
@@ -145,6 +185,15 @@ asio::awaitable<std::optional<LoginOutcome>> AuthScram(Pop3Connection& conn,
     conn.LogEvent("login failed: bad SCRAM proof for " + *user);
     MAIL_LOG(kInfo, "pop3") << conn.session_id() << " " << conn.stream().remote_address()
                             << " login failed for " << *user << ": bad credentials";
+    mail::v1::ReportLoginFailureRequest report;
+    report.set_user(*user);
+    report.set_protocol(mail::v1::PROTOCOL_POP3);
+    report.set_client_address(conn.stream().remote_address());
+    auto reported = co_await auth.ReportLoginFailure(report);
+    if (!reported.ok()) {
+      MAIL_LOG(kWarning, "pop3") << conn.session_id() << " cannot report the failed login: "
+                                 << reported.status().ToString();
+    }
     co_await conn.Send(ErrResponse(ResponseCode::kAuth, kAuthFailed));
     co_return std::nullopt;
   }
@@ -188,6 +237,10 @@ asio::awaitable<std::optional<LoginOutcome>> RunLogin(Pop3Connection& conn,
     if (!e) co_return std::nullopt;
     if (auto* err = std::get_if<ParseError>(&*e)) {
       conn.LogClient("<unparsable command>");
+      if (err->code == ParseErrorCode::kLineTooLong) {
+        co_await CloseForLongLine(conn);
+        co_return std::nullopt;
+      }
       co_await conn.Send(ErrResponse(ParseErrorText(err->code)));
       continue;
     }
