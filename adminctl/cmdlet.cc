@@ -28,6 +28,8 @@ CmdletRegistry DefaultRegistry() {
   RegisterRecipientPermissionCmdlets(&registry);
   RegisterQueueCmdlets(&registry);
   RegisterAuditCmdlets(&registry);
+  RegisterLogonCmdlets(&registry);
+  RegisterConnectivityCmdlets(&registry);
   RegisterFormatCmdlets(&registry);
   RegisterHelpCmdlets(&registry);
   return registry;

@@ -90,6 +90,10 @@ struct CmdletOutput {
   // Formatters: the rendered text. Other cmdlets: host messages ("What if: ..." lines),
   // printed to the output as soon as the cmdlet returns.
   std::string text;
+  // Non-terminating errors (PowerShell's Write-Error), for a cmdlet that returns OK: each is
+  // printed as "<Cmdlet>: <message>", the records still go down the pipeline, and the line
+  // fails (adminctl exits with 1).
+  std::vector<std::string> errors;
 };
 
 using CmdletHandler =
@@ -133,6 +137,10 @@ void RegisterServiceCmdlets(CmdletRegistry* registry);
 // Get-Command and Get-Help (cmdlets_help.cc).
 void RegisterHelpCmdlets(CmdletRegistry* registry);
 void RegisterAuditCmdlets(CmdletRegistry* registry);
+// Test-ImapConnectivity, Test-PopConnectivity and Test-SmtpConnectivity.
+void RegisterConnectivityCmdlets(CmdletRegistry* registry);
+// Get-LogonFailure, Get-BlockedClient and Clear-BlockedClient (brute-force protection).
+void RegisterLogonCmdlets(CmdletRegistry* registry);
 // Every cmdlet adminctl knows.
 CmdletRegistry DefaultRegistry();
 

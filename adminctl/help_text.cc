@@ -1034,14 +1034,202 @@ std::vector<CmdletHelp> AuditHelp() {
   }};
 }
 
+// Test-ImapConnectivity, Test-PopConnectivity and Test-SmtpConnectivity.
+CmdletHelp ConnectivityHelp(const std::string& cmdlet, const std::string& service,
+                            const std::string& synopsis, const std::string& steps,
+                            const std::string& last_step_text, const std::string& endpoints,
+                            const std::string& example_endpoint) {
+  CmdletHelp help{
+      .name = cmdlet,
+      .synopsis = synopsis,
+      .description =
+          "Tests every endpoint that the nodes report for " + service + " (Get-Service " + service +
+          " | Format-List shows them in Endpoints) as a mail client would, and shows one row "
+          "per step: Server (the node), Endpoint, Step, Result (Success, Failure, Warning or "
+          "Skipped), Latency and Detail. Format-List adds Service, Address (where it "
+          "connected) and UserName.\n" +
+          steps +
+          "\n"
+          "A failed step skips the rest of its endpoint. The line then fails (adminctl exits "
+          "with status 1) and an error names each endpoint that failed; Warnings do not fail "
+          "it. A node where the service is stopped, or that reports no endpoint, shows a "
+          "Service row with Result Failure.\n"
+          "The password is sent only once TLS is active, and is never printed or logged.",
+      .parameters =
+          {
+              {"Server", "Every node",
+               "The node to test, as Get-Service shows it in MachineName; wildcards allowed "
+               "(cas*). -ClientAccessServer and -ComputerName are accepted too."},
+              {"MailboxCredential", "",
+               "The user to log in as: the mailbox's name or address. -User is accepted too. "
+               "Exchange takes a PSCredential here; adminctl takes the user name and the "
+               "password from -Password."},
+              {"Password", "",
+               "The user's password, as text or as (ConvertTo-SecureString -String '...' "
+               "-AsPlainText -Force). Leave it out to be asked for it, without echo, on a "
+               "terminal."},
+              {"Endpoint", "Every endpoint the nodes report",
+               "Tests this endpoint only, written as the nodes report it (" + endpoints +
+                   "). It need not be one a node reports: a name behind a load balancer can "
+                   "be tested too."},
+              {"Host", "127.0.0.1 for 0.0.0.0, ::1 for [::]",
+               "Where to connect for an endpoint bound to a wildcard address (0.0.0.0 or "
+               "[::]), for example the node's DNS name when testing from another machine. "
+               "Other addresses are used as reported. A DNS name is also checked against the "
+               "certificate."},
+              {"LightMode", "", "Logs in only: the " + last_step_text + " step is skipped."},
+              {"TrustAnyCertificate", "",
+               "Accepts any certificate: the Certificate step is a Success even when the "
+               "certificate is self-signed, expired or for another name. Without it, such a "
+               "certificate is a Warning (\"certificate not trusted: self-signed for "
+               "mail.example.test\"), not a Failure, because a new server has a self-signed "
+               "certificate until one is installed. -TrustAnySSLCertificate is accepted too."},
+              {"Timeout", "10",
+               "How many seconds each step may take, from 1 to 3600. "
+               "-PerConnectionTimeout is accepted too."},
+          },
+      .examples =
+          {
+              {cmdlet + " -MailboxCredential alice -Password 'S3cret!pass'",
+               "Tests every " + service + " endpoint on every node as alice."},
+              {cmdlet + " cas01 -User alice -Endpoint " + example_endpoint + " -LightMode",
+               "Tests one endpoint on the node cas01, logging in only."},
+              {cmdlet + " -User alice -Password 'S3cret!pass' | Format-List",
+               "Shows every property of each row, including Address and UserName."},
+          },
+  };
+  return help;
+}
+
+std::vector<CmdletHelp> ConnectivityHelps() {
+  std::vector<CmdletHelp> help;
+  help.push_back(ConnectivityHelp(
+      "Test-ImapConnectivity", "IMAP4", "Tests IMAP4 logins on every IMAP4 endpoint.",
+      "The steps: TCP (connect; on imap:// also the greeting), TLS (imaps:// handshake, or "
+      "STARTTLS on imap://), Certificate, Capability (the CAPABILITY list), Login (LOGIN), "
+      "Read (EXAMINE INBOX: how many messages it holds), then LOGOUT.",
+      "Read", "imaps://127.0.0.1:993, imap://0.0.0.0:143", "imap://0.0.0.0:143"));
+  help.push_back(ConnectivityHelp(
+      "Test-PopConnectivity", "POP3", "Tests POP3 logins on every POP3 endpoint.",
+      "The steps: TCP (connect; on pop3:// also the greeting), TLS (pop3s:// handshake, or "
+      "STLS on pop3://), Certificate, Capability (the CAPA list), Login (USER and PASS), Read "
+      "(STAT: how many messages the maildrop holds), then QUIT.",
+      "Read", "pop3s://127.0.0.1:995, pop3://0.0.0.0:110", "pop3s://127.0.0.1:995"));
+  CmdletHelp smtp = ConnectivityHelp(
+      "Test-SmtpConnectivity", "SMTP", "Tests SMTP submission on every receive connector.",
+      "The steps: TCP (connect; on smtp:// also the greeting), TLS (smtps:// handshake, or "
+      "STARTTLS on smtp:// when the connector offers it; a Warning when it does not), "
+      "Certificate, Capability (the EHLO keywords), Login (AUTH PLAIN; Skipped on a "
+      "connector that offers no AUTH, such as Default Frontend on port 25), Send (MAIL FROM "
+      "and RCPT TO the user's own primary address, then RSET: no message is sent unless "
+      "-SendTestMessage is given), then QUIT.",
+      "Send", "smtps://127.0.0.1:465 Client TLS, smtp://[::]:587 Client Frontend",
+      "smtp://0.0.0.0:587");
+  smtp.parameters.push_back(
+      {"SendTestMessage", "",
+       "Sends a short test message to the user's own address instead of stopping at RCPT TO "
+       "(with RSET). It is delivered like any other message."});
+  help.push_back(std::move(smtp));
+  return help;
+}
+
+// Get-LogonFailure, Get-BlockedClient and Clear-BlockedClient.
+std::vector<CmdletHelp> LogonHelp() {
+  constexpr char kRules[] =
+      "The mailbox store counts failed logins of POP3, IMAP4 and SMTP on every node, per client "
+      "address and per mailbox, over the last 15 minutes. An address with 5 failures is "
+      "refused for 60 seconds after its last failure, twice as long for each further failure, "
+      "up to 15 minutes (ClientAddress rule). A mailbox with 10 failures from addresses that "
+      "have not logged in to it refuses such addresses the same way (Mailbox rule), and its "
+      "owner gets a notice in the Inbox (at most one an hour); an address that logged in to "
+      "the mailbox within the last 30 days is never refused by this rule, so the owner is not "
+      "locked out. Both lift by themselves. The counts are kept in memory: a restart of the "
+      "mailbox store forgets them. Networks listed in login_throttle_exempt in the store's "
+      "configuration are neither counted nor refused.";
+  std::vector<CmdletHelp> help;
+  help.push_back(CmdletHelp{
+      .name = "Get-LogonFailure",
+      .synopsis = "Shows recent failed logins, per address, user and protocol.",
+      .description =
+          std::string(kRules) +
+          "\n"
+          "Shows one row per client address, user and protocol with failures in the last 15 "
+          "minutes: LastFailure, Protocol, ClientAddress, User (the mailbox, or the name typed "
+          "when no mailbox has it) and Count. Format-List adds FirstFailure. Newest first. "
+          "Attempts refused while blocked are not failures and are not counted.",
+      .parameters =
+          {
+              {"Identity", "Every user",
+               "Only failures for this mailbox: its name, any of its email addresses, its GUID "
+               "or its id; or a name that no mailbox has, as it was typed."},
+              {"ClientAddress", "Every address", "Only failures from this IP address."},
+          },
+      .examples =
+          {
+              {"Get-LogonFailure", "Every failed login of the last 15 minutes."},
+              {"Get-LogonFailure -Identity alice", "Who tried to log in to alice, and how."},
+              {"Get-LogonFailure -ClientAddress 192.0.2.7 | Format-List",
+               "What 192.0.2.7 tried, with the time of its first failure."},
+          },
+  });
+  help.push_back(CmdletHelp{
+      .name = "Get-BlockedClient",
+      .synopsis = "Shows who is refused now for too many failed logins.",
+      .description =
+          std::string(kRules) +
+          "\n"
+          "Shows one row per block in force: Identity (the address, or the mailbox), Rule "
+          "(ClientAddress or Mailbox), Failures, BlockedUntil and RetryAfter. Format-List adds "
+          "Reason and, for the Mailbox rule, ClientAddresses (where the failures came from). "
+          "Refused clients are told \"Too many failed logins; try again in N seconds\" "
+          "(POP3 -ERR [LOGIN-DELAY], IMAP4 NO [UNAVAILABLE], SMTP 421 4.7.0).",
+      .parameters = {},
+      .examples =
+          {
+              {"Get-BlockedClient", "Every address and mailbox refused now, and until when."},
+              {"Get-BlockedClient | Format-List", "The same with the reason of each block."},
+          },
+  });
+  help.push_back(CmdletHelp{
+      .name = "Clear-BlockedClient",
+      .synopsis = "Forgets failed logins so that blocked clients may log in.",
+      .description =
+          "Forgets the failed logins of an address, or for a mailbox, or all of them, on every "
+          "node at once, and so lifts the blocks they caused (see Get-BlockedClient). Which "
+          "addresses a mailbox trusts is kept, and the owner is not told again within the "
+          "hour. A warning says so when nothing was recorded. Every use is written to the "
+          "admin audit log with the blocks it lifted.",
+      .parameters =
+          {
+              {"Identity", "",
+               "The mailbox whose failures are forgotten: its name, any of its email "
+               "addresses, its GUID or its id. Also forgets these failures in the counts of "
+               "the addresses they came from. Rows of Get-BlockedClient can be piped in: a "
+               "ClientAddress row clears that address, a Mailbox row that mailbox."},
+              {"ClientAddress", "",
+               "The IP address whose failures are forgotten, for every mailbox."},
+              {"All", "", "Forgets every failed login."},
+          },
+      .examples =
+          {
+              {"Clear-BlockedClient -ClientAddress 192.0.2.7",
+               "Lets 192.0.2.7 log in again at once."},
+              {"Clear-BlockedClient alice", "Lifts the Mailbox rule for alice."},
+              {"Get-BlockedClient | Clear-BlockedClient", "Lifts every block."},
+              {"Clear-BlockedClient -All", "Forgets every failed login."},
+          },
+  });
+  return help;
+}
+
 }  // namespace
 
 const std::vector<CmdletHelp>& AllCmdletHelp() {
   static const std::vector<CmdletHelp>* all = [] {
     auto* help = new std::vector<CmdletHelp>();
-    for (auto family :
-         {MailboxHelp(), CasMailboxHelp(), ServiceHelp(), FormatHelp(), HelpCmdletsHelp(),
-          TransportHelp(), RecipientPermissionHelp(), QueueHelp(), AuditHelp()}) {
+    for (auto family : {MailboxHelp(), CasMailboxHelp(), ServiceHelp(), FormatHelp(),
+                        HelpCmdletsHelp(), TransportHelp(), RecipientPermissionHelp(), QueueHelp(),
+                        AuditHelp(), ConnectivityHelps(), LogonHelp()}) {
       for (CmdletHelp& h : family) help->push_back(std::move(h));
     }
     for (bool pop : {true, false}) {

@@ -152,6 +152,11 @@ bool Runner::RunPipeline(const parser::Pipeline& pipeline) {
         PrintError(cmdlet.schema.name, status.message(), element.offset);
         return false;
       }
+      for (const std::string& error : output.errors) {
+        PrintError(cmdlet.schema.name, error, element.offset);
+        ok = false;
+      }
+      output.errors.clear();
     } else {
       // Once per piped object; a failure for one object does not stop the others.
       for (const Record& object : objects) {
@@ -178,6 +183,11 @@ bool Runner::RunPipeline(const parser::Pipeline& pipeline) {
           PrintError(cmdlet.schema.name, status.message(), element.offset);
           ok = false;
         }
+        for (const std::string& error : output.errors) {
+          PrintError(cmdlet.schema.name, error, element.offset);
+          ok = false;
+        }
+        output.errors.clear();
       }
     }
     objects = std::move(output.records);

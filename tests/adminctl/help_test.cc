@@ -54,6 +54,7 @@ const char* const kDescribed[] = {
     "New-Mailbox",    "Get-Mailbox",     "Set-Mailbox",     "Remove-Mailbox",   "Get-CASMailbox",
     "Set-CASMailbox", "Get-PopSettings", "Set-PopSettings", "Get-ImapSettings", "Set-ImapSettings",
     "Format-List",    "Format-Table",    "Get-Command",     "Get-Help",
+    "Get-LogonFailure", "Get-BlockedClient", "Clear-BlockedClient",
 };
 
 // ---------------------------------------------------------------------------------------------
