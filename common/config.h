@@ -2,9 +2,10 @@
 // admin API uses. Loaded and validated once; a reload builds a new immutable snapshot.
 #pragma once
 
-#include <string>
-
 #include <google/protobuf/message.h>
+
+#include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -14,5 +15,17 @@ namespace common {
 // name the line.
 Status LoadTextProto(const std::string& path, google::protobuf::Message* out);
 Status ParseTextProto(const std::string& text, google::protobuf::Message* out);
+
+// A server's command line: `--config FILE` loads a textproto into `config`; every other
+// `--flag VALUE` names a string field of `config` through `flags` ({"--store",
+// "store_endpoint"}) and is applied after the file, so the command line wins. Returns -1 to go
+// on, or the exit status after printing `usage` or the error on stderr: 0 for -h/--help, 2 for
+// anything else.
+struct ServerFlag {
+  std::string flag;
+  std::string field;
+};
+int ParseServerFlags(int argc, char** argv, const char* program, const char* usage,
+                     const std::vector<ServerFlag>& flags, google::protobuf::Message* config);
 
 }  // namespace common

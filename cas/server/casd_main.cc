@@ -16,12 +16,12 @@
 #include "cas/imap/session/imap_server.h"
 #include "cas/pop3/session/pop3_server.h"
 #include "cas/server/change_router.h"
-#include "common/node_agent.h"
-#include "common/service_listeners.h"
 #include "cas/server/settings_watcher.h"
-#include "common/protocol_settings.h"
 #include "common/config.h"
 #include "common/logging.h"
+#include "common/node_agent.h"
+#include "common/protocol_settings.h"
+#include "common/service_listeners.h"
 #include "common/tls.h"
 #include "config.pb.h"
 #include "mailboxstore/client/grpc_store_client.h"
@@ -34,46 +34,20 @@ std::string HostName() {
   return buf;
 }
 
-void Usage() {
-  std::fprintf(stderr,
-               "usage: casd [--config FILE] [--store HOST:PORT] [--state-dir DIR] "
-               "[--port-file FILE]\n");
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   mail::v1::CasdConfig cfg;
-  std::string store_override, state_override, port_file_override;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        Usage();
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (a == "--config") {
-      common::Status s = common::LoadTextProto(next(), &cfg);
-      if (!s.ok()) {
-        std::fprintf(stderr, "casd: %s\n", s.ToString().c_str());
-        return 2;
-      }
-    } else if (a == "--store") {
-      store_override = next();
-    } else if (a == "--state-dir") {
-      state_override = next();
-    } else if (a == "--port-file") {
-      port_file_override = next();
-    } else {
-      Usage();
-      return a == "-h" || a == "--help" ? 0 : 2;
-    }
+  if (int exit_status = common::ParseServerFlags(
+          argc, argv, "casd",
+          "usage: casd [--config FILE] [--store HOST:PORT] [--state-dir DIR] [--port-file FILE]\n",
+          {{"--store", "store_endpoint"},
+           {"--state-dir", "state_dir"},
+           {"--port-file", "port_file"}},
+          &cfg);
+      exit_status >= 0) {
+    return exit_status;
   }
-  if (!store_override.empty()) cfg.set_store_endpoint(store_override);
-  if (!state_override.empty()) cfg.set_state_dir(state_override);
-  if (!port_file_override.empty()) cfg.set_port_file(port_file_override);
   if (cfg.store_endpoint().empty()) cfg.set_store_endpoint("127.0.0.1:7400");
   if (cfg.state_dir().empty()) cfg.set_state_dir("/var/lib/casmail/cas");
   if (cfg.host_name().empty()) cfg.set_host_name(HostName());
@@ -138,17 +112,17 @@ int main(int argc, char** argv) {
   common::SettingsHolder pop3_holder(pop3_settings);
   common::ProtocolLog pop3_log(cfg.protocol_log_dir(), "pop3");
   cas::pop3::MaildropLocks locks;
-  cas::pop3::Pop3Services pop3{&pop3_holder, &store, &store, pop3_limits, &locks, &pop3_log,
-                               &sessions};
+  cas::pop3::Pop3Services pop3{&pop3_holder, &store,    &store,   pop3_limits,
+                               &locks,       &pop3_log, &sessions};
 
   common::SettingsHolder imap_holder(imap_settings);
   common::ProtocolLog imap_log(cfg.protocol_log_dir(), "imap4");
-  cas::imap::ImapServices imap{&imap_holder, &store, &store, &router, imap_limits, &imap_log,
-                               &sessions};
+  cas::imap::ImapServices imap{&imap_holder, &store,    &store,   &router,
+                               imap_limits,  &imap_log, &sessions};
 
   // Settings the administrator changes in the store apply to the next connection.
-  cas::SettingsWatcher settings_watcher(cfg.store_endpoint(), cfg.pop3(), cfg.imap4(),
-                                        &pop3_holder, &imap_holder);
+  cas::SettingsWatcher settings_watcher(cfg.store_endpoint(), cfg.pop3(), cfg.imap4(), &pop3_holder,
+                                        &imap_holder);
   settings_watcher.Start();
   // Open the listeners where the organisation's settings say, when the store answers soon;
   // otherwise with the node's own settings (the watcher catches up later).
@@ -245,19 +219,18 @@ int main(int argc, char** argv) {
   mail::v1::Node identity;
   identity.set_name(cfg.node_name());
   identity.set_version(PROJECT_VERSION_STRING);
-  common::NodeAgent node(
-      cfg.store_endpoint(), identity,
-      {{mail::v1::SERVICE_NAME_POP3, [&] { return pop3_service.running(); },
-        [&](const mail::v1::ServiceState& d) { pop3_service.Apply(d); },
-        [&] { return pop3_service.Endpoints(); }},
-       {mail::v1::SERVICE_NAME_IMAP4, [&] { return imap_service.running(); },
-        [&](const mail::v1::ServiceState& d) { imap_service.Apply(d); },
-        [&] { return imap_service.Endpoints(); }}},
-      [&settings_watcher] { return settings_watcher.version(); });
+  common::NodeAgent node(cfg.store_endpoint(), identity,
+                         {{mail::v1::SERVICE_NAME_POP3, [&] { return pop3_service.running(); },
+                           [&](const mail::v1::ServiceState& d) { pop3_service.Apply(d); },
+                           [&] { return pop3_service.Endpoints(); }},
+                          {mail::v1::SERVICE_NAME_IMAP4, [&] { return imap_service.running(); },
+                           [&](const mail::v1::ServiceState& d) { imap_service.Apply(d); },
+                           [&] { return imap_service.Endpoints(); }}},
+                         [&settings_watcher] { return settings_watcher.version(); });
   node.Start();
 
-  unsigned threads = cfg.io_threads() != 0 ? cfg.io_threads()
-                                           : std::max(1u, std::thread::hardware_concurrency());
+  unsigned threads =
+      cfg.io_threads() != 0 ? cfg.io_threads() : std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::thread> pool;
   for (unsigned i = 0; i < threads; ++i) pool.emplace_back([&] { io.run(); });
   MAIL_LOG(kInfo, "casd") << "casd ready (node " << cfg.node_name() << ", store "

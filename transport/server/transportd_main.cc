@@ -37,12 +37,6 @@ std::string HostName() {
   return buf;
 }
 
-void Usage() {
-  std::fprintf(stderr,
-               "usage: transportd [--config FILE] [--store HOST:PORT] [--state-dir DIR] "
-               "[--port-file FILE] [--admin-socket PATH]\n");
-}
-
 // The organisation's transport settings as this node runs them: the store's values with the
 // defaults filled in, and the node's smart hosts while the organisation names none.
 class TransportSettingsHolder {
@@ -77,7 +71,9 @@ class Watcher {
  public:
   Watcher(std::string endpoint, std::function<void(const mail::v1::ServerSettings&)> apply)
       : endpoint_(std::move(endpoint)), apply_(std::move(apply)) {}
-  void Start() { thread_ = std::thread([this] { Loop(); }); }
+  void Start() {
+    thread_ = std::thread([this] { Loop(); });
+  }
   void Stop() {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -127,39 +123,18 @@ class Watcher {
 
 int main(int argc, char** argv) {
   mail::v1::TransportdConfig cfg;
-  std::string store_override, state_override, port_file_override, admin_override;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        Usage();
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (a == "--config") {
-      common::Status s = common::LoadTextProto(next(), &cfg);
-      if (!s.ok()) {
-        std::fprintf(stderr, "transportd: %s\n", s.ToString().c_str());
-        return 2;
-      }
-    } else if (a == "--store") {
-      store_override = next();
-    } else if (a == "--state-dir") {
-      state_override = next();
-    } else if (a == "--port-file") {
-      port_file_override = next();
-    } else if (a == "--admin-socket") {
-      admin_override = next();
-    } else {
-      Usage();
-      return a == "-h" || a == "--help" ? 0 : 2;
-    }
+  if (int exit_status =
+          common::ParseServerFlags(argc, argv, "transportd",
+                                   "usage: transportd [--config FILE] [--store HOST:PORT] "
+                                   "[--state-dir DIR] [--port-file FILE] [--admin-socket PATH]\n",
+                                   {{"--store", "store_endpoint"},
+                                    {"--state-dir", "state_dir"},
+                                    {"--port-file", "port_file"},
+                                    {"--admin-socket", "admin_socket"}},
+                                   &cfg);
+      exit_status >= 0) {
+    return exit_status;
   }
-  if (!store_override.empty()) cfg.set_store_endpoint(store_override);
-  if (!state_override.empty()) cfg.set_state_dir(state_override);
-  if (!port_file_override.empty()) cfg.set_port_file(port_file_override);
-  if (!admin_override.empty()) cfg.set_admin_socket(admin_override);
   if (cfg.store_endpoint().empty()) cfg.set_store_endpoint("127.0.0.1:7400");
   if (cfg.state_dir().empty()) cfg.set_state_dir("/var/lib/casmail/transport");
   if (cfg.host_name().empty()) cfg.set_host_name(HostName());
@@ -283,16 +258,15 @@ int main(int argc, char** argv) {
   mail::v1::Node identity;
   identity.set_name(cfg.node_name());
   identity.set_version(PROJECT_VERSION_STRING);
-  common::NodeAgent node(
-      cfg.store_endpoint(), identity,
-      {{mail::v1::SERVICE_NAME_SMTP, [&] { return connectors.running(); },
-        [&](const mail::v1::ServiceState& d) { connectors.ApplyService(d); },
-        [&] { return connectors.Endpoints(); }}},
-      [&settings_version] { return settings_version.load(); });
+  common::NodeAgent node(cfg.store_endpoint(), identity,
+                         {{mail::v1::SERVICE_NAME_SMTP, [&] { return connectors.running(); },
+                           [&](const mail::v1::ServiceState& d) { connectors.ApplyService(d); },
+                           [&] { return connectors.Endpoints(); }}},
+                         [&settings_version] { return settings_version.load(); });
   node.Start();
 
-  unsigned threads = cfg.io_threads() != 0 ? cfg.io_threads()
-                                           : std::max(1u, std::thread::hardware_concurrency());
+  unsigned threads =
+      cfg.io_threads() != 0 ? cfg.io_threads() : std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::thread> io_threads;
   for (unsigned i = 0; i < threads; ++i) io_threads.emplace_back([&] { io.run(); });
   agent.Start();
