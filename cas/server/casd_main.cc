@@ -133,9 +133,13 @@ int main(int argc, char** argv) {
   // One ServiceListeners per protocol: Start-/Stop-/Restart-Service open and close them.
   std::mutex port_file_mu;
   std::vector<common::ServiceListeners*> services;
+  // The port file appears once, when every listener of the start is open (whoever waits for
+  // it reads all lines at once), and is rewritten when the control plane changes them.
+  bool port_file_ready = false;
   auto write_port_file = [&] {
     if (cfg.port_file().empty()) return;
     std::lock_guard<std::mutex> lock(port_file_mu);
+    if (!port_file_ready) return;
     std::string tmp = cfg.port_file() + ".tmp";
     {
       std::ofstream out(tmp);
@@ -207,6 +211,12 @@ int main(int argc, char** argv) {
       MAIL_LOG(kWarning, "casd") << "no autoconfig listener could be opened";
     }
   }
+
+  {
+    std::lock_guard<std::mutex> lock(port_file_mu);
+    port_file_ready = true;
+  }
+  write_port_file();
 
   // Set-ImapSettings / Set-PopSettings bindings (when this node's config names none) re-open
   // the listeners.
