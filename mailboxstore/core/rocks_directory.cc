@@ -465,6 +465,8 @@ StatusOr<mail::v1::Mailbox> RocksMailboxStore::SetPassword(const std::string& id
   e.set_kind(mail::v1::CHANGE_KIND_MAILBOX_UPDATED);
   w.AddEvent(e);
   MAIL_RETURN_IF_ERROR(committer_->Commit(&w));
+  // The new StoredKey already makes old entries unmatchable; this frees them.
+  credential_cache_->Forget(id);
   return GetMailboxById(id);
 }
 
@@ -645,9 +647,13 @@ StatusOr<mail::v1::AuthenticateResponse> RocksMailboxStore::AuthenticatePlain(
     NoteLoginFailure(req.client_address(), subject, req.protocol());
     return resp;
   }
-  if (!common::VerifyPlainPassword(creds, req.password())) {
-    NoteLoginFailure(req.client_address(), subject, req.protocol());
-    return resp;
+  const uint64_t mailbox_id = subject.mailbox->id();
+  if (!credential_cache_->Contains(mailbox_id, creds.stored_key, req.password())) {
+    if (!common::VerifyPlainPassword(creds, req.password())) {
+      NoteLoginFailure(req.client_address(), subject, req.protocol());
+      return resp;
+    }
+    credential_cache_->Remember(mailbox_id, creds.stored_key, req.password());
   }
   throttle_->RecordSuccess(req.client_address(), subject.key);
   MAIL_ASSIGN_OR_RETURN(mail::v1::Mailbox mb, ReadMailbox(subject.mailbox->id()));

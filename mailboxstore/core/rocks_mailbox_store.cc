@@ -102,7 +102,8 @@ uint64_t CrlfSize(std::string_view raw) {
 RocksMailboxStore::RocksMailboxStore(const StoreOptions& options)
     : options_(options),
       throttle_(std::make_unique<LoginThrottle>(options.login_throttle,
-                                                options.login_throttle_clock)) {}
+                                                options.login_throttle_clock)),
+      credential_cache_(std::make_unique<VerifiedCredentialCache>(options.credential_cache)) {}
 
 RocksMailboxStore::~RocksMailboxStore() {
   Shutdown();

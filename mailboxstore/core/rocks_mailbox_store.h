@@ -30,6 +30,7 @@
 #include "control.pb.h"
 #include "directory.pb.h"
 #include "mailboxstore/core/change_hub.h"
+#include "mailboxstore/core/credential_cache.h"
 #include "mailboxstore/core/group_commit.h"
 #include "mailboxstore/core/login_throttle.h"
 #include "store.pb.h"
@@ -52,6 +53,8 @@ struct StoreOptions {
   // Brute-force protection of every login (see login_throttle.h); defaults as documented there.
   LoginThrottleOptions login_throttle;
   LoginThrottle::Clock login_throttle_clock;  // Default: the system clock (tests inject one).
+  // Successful password checks remembered for a short time (see credential_cache.h).
+  CredentialCacheOptions credential_cache;
 };
 
 // Column family names; one per record kind.
@@ -225,6 +228,7 @@ class RocksMailboxStore {
 
   StoreOptions options_;
   std::unique_ptr<LoginThrottle> throttle_;
+  std::unique_ptr<VerifiedCredentialCache> credential_cache_;
   rocksdb::DB* db_ = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   ChangeHub hub_;

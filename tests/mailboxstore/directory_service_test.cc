@@ -212,6 +212,24 @@ TEST_F(DirectoryTest, SetPasswordReplacesTheVerifier) {
   EXPECT_EQ(Login("alice", "New-Password"), mail::v1::AUTH_RESULT_OK);
 }
 
+TEST_F(DirectoryTest, PasswordChangeEndsRememberedLogins) {
+  // The first login is remembered by the verified-credentials cache; a password change must
+  // still refuse the old password at once, and a wrong password is never remembered.
+  NewMailbox("alice", "Old-Password");
+  ASSERT_EQ(Login("alice", "Old-Password"), mail::v1::AUTH_RESULT_OK);
+  ASSERT_EQ(Login("alice", "Old-Password"), mail::v1::AUTH_RESULT_OK);
+  EXPECT_EQ(Login("alice", "Old-Passwordx"), mail::v1::AUTH_RESULT_BAD_CREDENTIALS);
+  grpc::ClientContext ctx;
+  mail::v1::SetPasswordRequest req;
+  req.set_identity("alice");
+  req.set_password("New-Password");
+  mail::v1::GetMailboxResponse resp;
+  ASSERT_TRUE(directory_->SetPassword(&ctx, req, &resp).ok());
+  EXPECT_EQ(Login("alice", "Old-Password"), mail::v1::AUTH_RESULT_BAD_CREDENTIALS);
+  EXPECT_EQ(Login("alice", "New-Password"), mail::v1::AUTH_RESULT_OK);
+  EXPECT_EQ(Login("alice", "New-Password"), mail::v1::AUTH_RESULT_OK);
+}
+
 TEST_F(DirectoryTest, ScramExchangeWithTheStoredVerifier) {
   NewMailbox("alice", "pencil-case");
   auto run = [&](const std::string& user, const std::string& password) {
