@@ -1,6 +1,7 @@
 #include "mailboxstore/core/group_commit.h"
 
 #include "common/logging.h"
+#include "common/storage_status.h"
 
 namespace mailboxstore {
 namespace {
@@ -22,7 +23,28 @@ void Apply(const WriteOp& op, rocksdb::WriteBatch* batch) {
   }
 }
 
+// ENOSPC, as RocksDB reports it for the failing write and for every write after it.
+bool IsNoSpace(const rocksdb::Status& s) {
+  return s.IsNoSpace() ||
+         (s.IsIOError() && s.ToString().find("No space left") != std::string::npos);
+}
+
 }  // namespace
+
+void GroupCommitter::ResumeAfterNoSpace() {
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_resume_ < std::chrono::seconds(1)) return;
+  last_resume_ = now;
+  rocksdb::Status s = db_->Resume();
+  if (s.ok()) {
+    no_space_ = false;
+    last_resume_error_.clear();
+    MAIL_LOG(kInfo, "store") << "database writable again after running out of disk space";
+  } else if (s.ToString() != last_resume_error_) {
+    last_resume_error_ = s.ToString();
+    MAIL_LOG(kWarning, "store") << "database still read-only: " << last_resume_error_;
+  }
+}
 
 uint64_t GroupCommitter::generation() const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -42,6 +64,7 @@ uint64_t GroupCommitter::writes_committed() const {
 common::Status GroupCommitter::Enqueue(PendingWrite* w) {
   std::lock_guard<std::mutex> lock(mu_);
   if (w->generation != 0 && w->generation != generation_) {
+    if (no_space_) return common::InsufficientStorageError("an earlier write failed");
     return common::AbortedError("store state changed after a failed write; retry");
   }
   w->done_ = false;
@@ -79,6 +102,7 @@ common::Status GroupCommitter::Wait(PendingWrite* w) {
       for (const WriteOp& op : p->ops_) Apply(op, &batch);
     }
     rocksdb::Status s;
+    if (no_space_ && batch.Count() > 0) ResumeAfterNoSpace();
     if (batch.Count() > 0) {
       rocksdb::WriteOptions options;
       options.sync = sync_;
@@ -96,11 +120,18 @@ common::Status GroupCommitter::Wait(PendingWrite* w) {
     common::Status result;
     if (!s.ok()) {
       MAIL_LOG(kError, "store") << "database write failed: " << s.ToString();
-      result = common::UnavailableError("database write failed: " + s.ToString());
+      if (IsNoSpace(s)) {
+        no_space_ = true;
+        result = common::InsufficientStorageError("database write failed: " + s.ToString());
+      } else {
+        result = common::UnavailableError("database write failed: " + s.ToString());
+      }
       ++generation_;
       // Everything queued behind the failed group was computed assuming it succeeded.
       for (PendingWrite* p : queue_) {
-        p->status_ = common::AbortedError("an earlier write failed; retry");
+        // Out of space, they would fail alike: say why rather than "retry".
+        p->status_ = no_space_ ? common::InsufficientStorageError("an earlier write failed")
+                               : common::AbortedError("an earlier write failed; retry");
         p->done_ = true;
       }
       queue_.clear();

@@ -5,6 +5,8 @@
 // published) in exactly the order they were queued.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -92,9 +94,17 @@ class GroupCommitter {
   uint64_t writes_committed() const;
 
  private:
+  // After a write failed for lack of disk space RocksDB refuses every write until resumed;
+  // the leader asks it to resume (at most once a second) before the next write, so that the
+  // store takes writes again as soon as space returns, without a restart. Leader only.
+  void ResumeAfterNoSpace();
+
   rocksdb::DB* db_;
   bool sync_;
   Publisher publisher_;
+  std::atomic<bool> no_space_{false};
+  std::chrono::steady_clock::time_point last_resume_{};
+  std::string last_resume_error_;  // Logged once while it stays the same.
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<PendingWrite*> queue_;

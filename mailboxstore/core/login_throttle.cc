@@ -20,6 +20,45 @@ namespace {
 constexpr size_t kMaxAddressText = 64;
 constexpr size_t kMaxMailboxText = 254;
 constexpr size_t kMaxNoticeAddresses = 20;
+// A trusted address's time is stored again when it is this old (see TakeChanges).
+constexpr std::chrono::hours kTrustRewriteAfter{24};
+
+int64_t UnixMillisSigned(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+uint64_t UnixMillis(std::chrono::system_clock::time_point t) {
+  return static_cast<uint64_t>(std::max<int64_t>(0, UnixMillisSigned(t)));
+}
+
+std::chrono::system_clock::time_point FromUnixMillis(uint64_t ms) {
+  return std::chrono::system_clock::time_point(
+      std::chrono::milliseconds(static_cast<int64_t>(ms)));
+}
+
+void PutU64(std::string* out, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+void PutU32(std::string* out, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+bool GetU64(std::string_view* in, uint64_t* v) {
+  if (in->size() < 8) return false;
+  *v = 0;
+  for (int i = 0; i < 8; ++i) *v = (*v << 8) | static_cast<uint8_t>((*in)[i]);
+  in->remove_prefix(8);
+  return true;
+}
+
+bool GetU32(std::string_view* in, uint32_t* v) {
+  if (in->size() < 4) return false;
+  *v = 0;
+  for (int i = 0; i < 4; ++i) *v = (*v << 8) | static_cast<uint8_t>((*in)[i]);
+  in->remove_prefix(4);
+  return true;
+}
 
 std::string LowerCut(std::string_view s, size_t max) {
   std::string out(s.substr(0, max));
@@ -219,6 +258,7 @@ LoginThrottle::Record& LoginThrottle::Table::Touch(const std::string& key, size_
   r.lru = order.begin();
   // The new entry is at the front: the oldest ones go, never it.
   while (map.size() > cap && order.size() > 1) {
+    if (dirty != nullptr) dirty->insert(order.back());
     map.erase(order.back());
     order.pop_back();
   }
@@ -270,6 +310,7 @@ bool LoginThrottle::TrustedLocked(const std::string& address, const std::string&
   auto it = trusted_.find(mailbox + '\n' + address);
   if (it == trusted_.end()) return false;
   if (now - it->second.first < options_.trust_period) return true;
+  MarkLocked(dirty_trusted_, it->first);
   trusted_order_.erase(it->second.second);
   trusted_.erase(it);
   return false;
@@ -354,6 +395,7 @@ FailureOutcome LoginThrottle::RecordFailure(std::string_view address, std::strin
   out.counted = true;
   std::lock_guard<std::mutex> lock(mu_);
   if (!addr.empty()) {
+    MarkLocked(dirty_addresses_, addr);
     Record& r = addresses_.Touch(addr, options_.max_addresses);
     Prune(&r, now);
     r.events.push_back(Event{now, mb, protocol});
@@ -365,6 +407,7 @@ FailureOutcome LoginThrottle::RecordFailure(std::string_view address, std::strin
   }
   if (!mb.empty()) {
     bool refused_before = MailboxStateLocked(mb, now).refused();
+    MarkLocked(dirty_mailboxes_, mb);
     Record& r = mailboxes_.Touch(mb, options_.max_mailboxes);
     Prune(&r, now);
     r.events.push_back(Event{now, addr, protocol});
@@ -408,22 +451,30 @@ void LoginThrottle::RecordSuccess(std::string_view address, std::string_view mai
   std::string key = mb + '\n' + addr;
   auto it = trusted_.find(key);
   if (it != trusted_.end()) {
+    // Stored again only once a day: an owner's every login must not cost a write.
+    if (now - it->second.first >= kTrustRewriteAfter) MarkLocked(dirty_trusted_, key);
     it->second.first = now;
     trusted_order_.splice(trusted_order_.begin(), trusted_order_, it->second.second);
   } else {
+    MarkLocked(dirty_trusted_, key);
     trusted_order_.push_front(key);
     trusted_.emplace(key, std::make_pair(now, trusted_order_.begin()));
     while (trusted_.size() > options_.max_trusted && trusted_order_.size() > 1) {
+      MarkLocked(dirty_trusted_, trusted_order_.back());
       trusted_.erase(trusted_order_.back());
       trusted_order_.pop_back();
     }
   }
   if (Record* r = addresses_.Find(addr)) {
-    std::erase_if(r->events, [&](const Event& e) { return e.other == mb; });
+    if (std::erase_if(r->events, [&](const Event& e) { return e.other == mb; }) > 0) {
+      MarkLocked(dirty_addresses_, addr);
+    }
     if (r->events.empty()) addresses_.Erase(addr);
   }
   if (Record* r = mailboxes_.Find(mb)) {
-    std::erase_if(r->events, [&](const Event& e) { return e.other == addr; });
+    if (std::erase_if(r->events, [&](const Event& e) { return e.other == addr; }) > 0) {
+      MarkLocked(dirty_mailboxes_, mb);
+    }
   }
 }
 
@@ -521,11 +572,15 @@ ClearOutcome LoginThrottle::Clear(std::string_view address, std::string_view mai
   ClearOutcome out;
   // Mailbox records keep when their owner was last told; empty ones without that go.
   auto tidy_mailbox = [&](const std::string& key) {
+    MarkLocked(dirty_mailboxes_, key);
     Record* r = mailboxes_.Find(key);
     if (r != nullptr && r->events.empty() && r->last_notice == TimePoint{}) mailboxes_.Erase(key);
   };
   if (all) {
-    for (auto& [key, r] : addresses_.map) out.failures_cleared += r.events.size();
+    for (auto& [key, r] : addresses_.map) {
+      out.failures_cleared += r.events.size();
+      MarkLocked(dirty_addresses_, key);
+    }
     addresses_.map.clear();
     addresses_.order.clear();
     std::vector<std::string> keys;
@@ -540,11 +595,13 @@ ClearOutcome LoginThrottle::Clear(std::string_view address, std::string_view mai
       if (Record* r = addresses_.Find(addr)) {
         out.failures_cleared += r->events.size();
         addresses_.Erase(addr);
+        MarkLocked(dirty_addresses_, addr);
       }
       std::vector<std::string> keys;
       for (auto& [key, r] : mailboxes_.map) {
-        std::erase_if(r.events, [&](const Event& e) { return e.other == addr; });
-        keys.push_back(key);
+        if (std::erase_if(r.events, [&](const Event& e) { return e.other == addr; }) > 0) {
+          keys.push_back(key);
+        }
       }
       for (const std::string& key : keys) tidy_mailbox(key);
     }
@@ -556,7 +613,9 @@ ClearOutcome LoginThrottle::Clear(std::string_view address, std::string_view mai
       }
       std::vector<std::string> empty;
       for (auto& [key, r] : addresses_.map) {
-        std::erase_if(r.events, [&](const Event& e) { return e.other == mb; });
+        if (std::erase_if(r.events, [&](const Event& e) { return e.other == mb; }) > 0) {
+          MarkLocked(dirty_addresses_, key);
+        }
         if (r.events.empty()) empty.push_back(key);
       }
       for (const std::string& key : empty) addresses_.Erase(key);
@@ -569,6 +628,130 @@ ClearOutcome LoginThrottle::Clear(std::string_view address, std::string_view mai
     if (!still) out.lifted.push_back(std::move(b));
   }
   return out;
+}
+
+// ---- Persistence --------------------------------------------------------------------------
+
+void LoginThrottle::MarkLocked(std::set<std::string>& dirty, const std::string& key) {
+  if (tracking_) dirty.insert(key);
+}
+
+// A record: u64 last notice (ms since the epoch), then per event u64 time (ms), u32 protocol,
+// u32 length and the other key's bytes; all big-endian.
+std::string LoginThrottle::EncodeRecord(const Record& r) const {
+  std::string out;
+  PutU64(&out, UnixMillis(r.last_notice));
+  for (const Event& e : r.events) {
+    PutU64(&out, UnixMillis(e.time));
+    PutU32(&out, static_cast<uint32_t>(e.protocol));
+    PutU32(&out, static_cast<uint32_t>(e.other.size()));
+    out += e.other;
+  }
+  return out;
+}
+
+bool LoginThrottle::DecodeRecord(std::string_view v, Record* r) const {
+  uint64_t notice = 0;
+  if (!GetU64(&v, &notice)) return false;
+  r->last_notice = notice == 0 ? TimePoint{} : FromUnixMillis(notice);
+  while (!v.empty()) {
+    uint64_t t = 0;
+    uint32_t protocol = 0, len = 0;
+    if (!GetU64(&v, &t) || !GetU32(&v, &protocol) || !GetU32(&v, &len) || v.size() < len) {
+      return false;
+    }
+    if (!mail::v1::Protocol_IsValid(static_cast<int>(protocol))) return false;
+    r->events.push_back(Event{FromUnixMillis(t), std::string(v.substr(0, len)),
+                              static_cast<mail::v1::Protocol>(protocol)});
+    v.remove_prefix(len);
+  }
+  if (r->events.size() > options_.max_events) {
+    r->events.erase(r->events.begin(),
+                    r->events.begin() + static_cast<long>(r->events.size() - options_.max_events));
+  }
+  return true;
+}
+
+void LoginThrottle::TrackChanges() {
+  std::lock_guard<std::mutex> lock(mu_);
+  tracking_ = true;
+  addresses_.dirty = &dirty_addresses_;
+  mailboxes_.dirty = &dirty_mailboxes_;
+}
+
+bool LoginThrottle::HasChanges() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !dirty_addresses_.empty() || !dirty_mailboxes_.empty() || !dirty_trusted_.empty();
+}
+
+std::vector<ThrottleChange> LoginThrottle::TakeChanges() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<ThrottleChange> out;
+  for (const std::string& key : dirty_addresses_) {
+    Record* r = addresses_.Find(key);
+    ThrottleChange c{"a:" + key, std::nullopt};
+    if (r != nullptr && !r->events.empty()) c.value = EncodeRecord(*r);
+    out.push_back(std::move(c));
+  }
+  for (const std::string& key : dirty_mailboxes_) {
+    Record* r = mailboxes_.Find(key);
+    ThrottleChange c{"m:" + key, std::nullopt};
+    if (r != nullptr && (!r->events.empty() || r->last_notice != TimePoint{})) {
+      c.value = EncodeRecord(*r);
+    }
+    out.push_back(std::move(c));
+  }
+  for (const std::string& key : dirty_trusted_) {
+    auto it = trusted_.find(key);
+    ThrottleChange c{"t:" + key, std::nullopt};
+    if (it != trusted_.end()) {
+      c.value.emplace();
+      PutU64(&*c.value, UnixMillis(it->second.first));
+    }
+    out.push_back(std::move(c));
+  }
+  dirty_addresses_.clear();
+  dirty_mailboxes_.clear();
+  dirty_trusted_.clear();
+  return out;
+}
+
+bool LoginThrottle::Restore(std::string_view key, std::string_view value) {
+  TimePoint now = clock_();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (key.starts_with("t:")) {
+    std::string k(key.substr(2));
+    uint64_t t = 0;
+    if (k.find('\n') == std::string::npos || !GetU64(&value, &t) || !value.empty()) return false;
+    TimePoint when = FromUnixMillis(t);
+    if (now - when >= options_.trust_period) return false;
+    auto it = trusted_.find(k);
+    if (it != trusted_.end()) {
+      it->second.first = std::max(it->second.first, when);
+      return true;
+    }
+    trusted_order_.push_front(k);
+    trusted_.emplace(k, std::make_pair(when, trusted_order_.begin()));
+    while (trusted_.size() > options_.max_trusted && trusted_order_.size() > 1) {
+      trusted_.erase(trusted_order_.back());
+      trusted_order_.pop_back();
+    }
+    return true;
+  }
+  bool address = key.starts_with("a:");
+  if (!address && !key.starts_with("m:")) return false;
+  Record decoded;
+  if (!DecodeRecord(value, &decoded)) return false;
+  Prune(&decoded, now);
+  bool notice_matters = !address && decoded.last_notice != TimePoint{} &&
+                        now - decoded.last_notice < options_.notice_interval;
+  if (decoded.events.empty() && !notice_matters) return false;
+  Table& table = address ? addresses_ : mailboxes_;
+  Record& r = table.Touch(std::string(key.substr(2)),
+                          address ? options_.max_addresses : options_.max_mailboxes);
+  r.events = std::move(decoded.events);
+  r.last_notice = decoded.last_notice;
+  return true;
 }
 
 size_t LoginThrottle::address_entries() {

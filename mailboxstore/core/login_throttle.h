@@ -1,7 +1,9 @@
 // LoginThrottle: brute-force protection for every login of every protocol (POP3, IMAP4, SMTP),
 // kept by the mailbox store so that all frontend nodes share it. Pure logic over an injected
 // clock: no I/O, no RocksDB; thread-safe; memory-bounded (each table has a cap and forgets its
-// least recently updated entries first). Nothing is persisted: a store restart forgets it all.
+// least recently updated entries first). The owner persists it: TakeChanges() hands over the
+// entries changed since the last call, Restore() puts stored ones back at start, so a restart
+// of the store neither lifts a block nor forgets a trusted address.
 //
 // Two rules, both lifting by themselves:
 // - Address rule: an address with `address_failures` failed logins within `window` is refused
@@ -22,6 +24,7 @@
 #include <list>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -109,6 +112,14 @@ struct Block {
   std::vector<std::string> addresses;  // kMailbox: where the failures came from.
 };
 
+// One changed entry of the tables, for the owner to store under `key` (its own prefix added);
+// no value: the entry is gone, delete it. Keys: "a:" address, "m:" mailbox, "t:" mailbox '\n'
+// address.
+struct ThrottleChange {
+  std::string key;
+  std::optional<std::string> value;
+};
+
 struct ClearOutcome {
   uint32_t failures_cleared = 0;
   std::vector<Block> lifted;
@@ -147,6 +158,18 @@ class LoginThrottle {
   // is kept, and so is when each owner was last told (no second notice within the hour).
   ClearOutcome Clear(std::string_view address, std::string_view mailbox, bool all);
 
+  // Persistence. After TrackChanges(), every change to a failure record or a trust is
+  // remembered until TakeChanges() returns it (the value as it is then, or a deletion).
+  // Failures, blocks, cleared records and new trusts are changes; a successful login from an
+  // address that is already trusted is not (its trust time is refreshed in memory only, and
+  // stored again once it is a day old), so that successful logins cost no write.
+  void TrackChanges();
+  std::vector<ThrottleChange> TakeChanges();
+  bool HasChanges();
+  // Puts back one entry that TakeChanges() returned earlier. False when it has expired (or is
+  // unreadable): the caller deletes it.
+  bool Restore(std::string_view key, std::string_view value);
+
   // Table sizes, for tests of the memory bound.
   size_t address_entries();
   size_t mailbox_entries();
@@ -168,6 +191,7 @@ class LoginThrottle {
   struct Table {
     std::unordered_map<std::string, Record> map;
     std::list<std::string> order;  // Most recently touched first.
+    std::set<std::string>* dirty = nullptr;  // Evicted keys go here when changes are tracked.
     Record* Find(const std::string& key);
     Record& Touch(const std::string& key, size_t cap);
     void Erase(const std::string& key);
@@ -183,6 +207,9 @@ class LoginThrottle {
   ThrottleDecision MailboxStateLocked(const std::string& mailbox, TimePoint now);
   std::vector<Block> BlocksLocked(TimePoint now);
   std::string Key(std::string_view mailbox) const;
+  void MarkLocked(std::set<std::string>& dirty, const std::string& key);
+  std::string EncodeRecord(const Record& r) const;
+  bool DecodeRecord(std::string_view value, Record* r) const;
 
   const LoginThrottleOptions options_;
   const Clock clock_;
@@ -194,6 +221,8 @@ class LoginThrottle {
   // Key: mailbox '\n' address; value: the last successful login.
   std::unordered_map<std::string, std::pair<TimePoint, std::list<std::string>::iterator>> trusted_;
   std::list<std::string> trusted_order_;  // Most recently used first.
+  bool tracking_ = false;
+  std::set<std::string> dirty_addresses_, dirty_mailboxes_, dirty_trusted_;
 };
 
 // The notice put in the mailbox's Inbox when the mailbox rule starts refusing sign-ins: a

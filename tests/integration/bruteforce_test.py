@@ -14,9 +14,11 @@ import os
 import poplib
 import re
 import smtplib
+import signal
 import socket
 import ssl
 import sys
+import time
 import unittest
 
 from harness import (CasdProcess, StoreProcess, TransportProcess, free_port, run,
@@ -355,6 +357,57 @@ class MailboxRuleTest(unittest.TestCase):
         # Clearing the mailbox lets new places in again.
         s.admin(self, "Clear-BlockedClient", "owner")
         self.assertTrue(s.pop3("owner", PASSWORD, source="127.0.0.6").startswith("+OK"))
+
+
+class RestartTest(unittest.TestCase):
+    """Blocks, failure counts and trusted addresses survive a SIGKILL of the store."""
+
+    def setUp(self):
+        self.servers = Servers()
+        self.addCleanup(self.servers.cleanup)
+        self.servers.new_mailbox(self, "keeper")
+
+    def test_block_and_trust_survive_sigkill_of_the_store(self):
+        s = self.servers
+        # The owner's place, trusted by a login; an attacker blocked by the address rule; ten
+        # failures from five more places start the mailbox rule.
+        self.assertTrue(s.imap("keeper", PASSWORD, source="127.0.0.2").startswith("OK"))
+        for _ in range(5):
+            s.imap("keeper", WRONG, source="127.0.0.3")
+        self.assertRegex(s.imap("keeper", PASSWORD, source="127.0.0.3"), IMAP_DELAY)
+        for i in range(10):
+            s.pop3("keeper", WRONG, source="127.0.0.%d" % (20 + i % 5))
+        self.assertRegex(s.imap("keeper", PASSWORD, source="127.0.0.50"), IMAP_DELAY)
+
+        s.store.stop(signal.SIGKILL)
+        s.store.start()  # Same data directory and port: casd reconnects by itself.
+
+        def imap_answer(source):
+            # casd finds the store again within seconds; until then it answers UNAVAILABLE.
+            deadline = time.time() + 15
+            while True:
+                reply = s.imap("keeper", PASSWORD, source=source)
+                if "unavailable; try again" not in reply or time.time() > deadline:
+                    return reply
+                time.sleep(0.3)
+        # Still blocked: the address rule and the mailbox rule, with what was left of them.
+        self.retry_after_within(imap_answer("127.0.0.3"), 60)
+        self.retry_after_within(imap_answer("127.0.0.51"), 60)
+        self.assertRegex(s.pop3("keeper", PASSWORD, source="127.0.0.3"), POP_DELAY)
+        # Still trusted: the owner gets in despite the attack on the mailbox.
+        self.assertTrue(imap_answer("127.0.0.2").startswith("OK"))
+        blocked = s.admin_json(self, "Get-BlockedClient")
+        self.assertEqual(sorted((b["Rule"], b["Identity"]) for b in blocked),
+                         [("ClientAddress", "127.0.0.3"), ("Mailbox", "keeper")], blocked)
+        # The failures too: 5 from the blocked address and the 5 that completed the mailbox
+        # rule's 10 (the attempts refused after that were not password checks).
+        failures = s.admin_json(self, "Get-LogonFailure -Identity keeper")
+        self.assertEqual(sum(int(f["Count"]) for f in failures), 10, failures)
+
+    def retry_after_within(self, reply, limit):
+        m = IMAP_DELAY.search(reply)
+        self.assertIsNotNone(m, reply)
+        self.assertTrue(1 <= int(m.group(1)) <= limit, reply)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import warnings
@@ -944,8 +945,8 @@ class LimitsTest(unittest.TestCase):
                     sel.register(s, selectors.EVENT_READ)
                     received[s] = [proto + " tls", b""]
             # Every plaintext one is served: it gets its greeting.
-            expected = {"imap4": (b"* OK", b"* BYE Disconnected for inactivity"),
-                        "pop3": (b"+OK", b"-ERR Disconnected for inactivity")}
+            expected = {"imap4": (b"* OK", b"* BYE Disconnected: no login within the time"),
+                        "pop3": (b"+OK", b"-ERR Disconnected: no login within the time")}
 
             def greeted():
                 for key, _ in sel.select(0.2):
@@ -998,6 +999,77 @@ class LimitsTest(unittest.TestCase):
             for s in received:
                 s.close()
             sel.close()
+
+    def test_trickling_client_is_cut_off_at_the_pre_auth_deadline(self):
+        # The pre-authentication timeout runs from connect to login, not from the last byte:
+        # a client sending one byte a second (always well inside any per-read timeout) is
+        # closed when the deadline passes, with the protocol's goodbye. transportd's
+        # ConnectionTimeout is the connection's lifetime (Exchange), set short here.
+        smtp_timeout = 15
+        adminctl("Set-ReceiveConnector", "Client Frontend", "-ConnectionTimeout",
+                 "00:00:%02d" % smtp_timeout, test=self)
+        try:
+            # The setting reaches transportd through the settings stream within a moment.
+            time.sleep(2)
+            cases = [
+                ("IMAP 143", CASD.port("imap4", "plain"), b"* OK", b"a1 LOGIN someone x",
+                 b"* BYE Disconnected: no login within the time limit.", PRE_AUTH_TIMEOUT),
+                ("POP3 110", CASD.port("pop3", "plain"), b"+OK", b"USER someone",
+                 b"-ERR Disconnected: no login within the time limit.", PRE_AUTH_TIMEOUT),
+                ("SMTP 587", TRANSPORT.port("Client Frontend"), b"220", b"EHLO client.example.test",
+                 b"421 4.4.2 mail.example.test Error: timeout exceeded", smtp_timeout),
+            ]
+            results = {}
+
+            def trickle(name, port, greeting, text, farewell, limit):
+                started = time.time()
+                sock = connect(port)
+                try:
+                    data = read_until(sock, line_starting(greeting))
+                    sock.settimeout(0.05)
+                    i = 0
+                    # One byte a second, never a complete line, for up to limit + 15 s.
+                    while time.time() < started + limit + 15:
+                        try:
+                            sock.sendall(text[i % len(text):i % len(text) + 1])
+                        except OSError:
+                            break
+                        i += 1
+                        closed = False
+                        second = time.time() + 1
+                        while time.time() < second:
+                            try:
+                                chunk = sock.recv(4096)
+                            except socket.timeout:
+                                continue
+                            except ConnectionError:
+                                chunk = b""
+                            if not chunk:
+                                closed = True
+                                break
+                            data += chunk
+                        if closed:
+                            break
+                    results[name] = (time.time() - started, data, i)
+                finally:
+                    sock.close()
+            threads = [threading.Thread(target=trickle, args=case) for case in cases]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(PRE_AUTH_TIMEOUT + 30)
+            for name, _, _, _, farewell, limit in cases:
+                with self.subTest(endpoint=name):
+                    self.assertIn(name, results)
+                    elapsed, data, sent = results[name]
+                    self.assertGreater(sent, limit - 5, "%s: only %d bytes went out" % (name, sent))
+                    self.assertGreaterEqual(elapsed, limit - 1, name)
+                    self.assertLess(elapsed, limit + 5, "%s: still open after %.1f s"
+                                    % (name, elapsed))
+                    self.assertIn(farewell + b"\r\n", data, name)
+        finally:
+            adminctl("Set-ReceiveConnector", "Client Frontend", "-ConnectionTimeout", "00:10:00",
+                     test=self)
 
 
 def main():

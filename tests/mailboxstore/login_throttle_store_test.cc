@@ -174,6 +174,62 @@ TEST_F(LoginThrottleStoreTest, MailboxRuleSparesTrustedAddressesAndTellsTheOwner
   EXPECT_EQ(FetchAll(alice.id(), "INBOX").size(), 1u);
 }
 
+TEST_F(LoginThrottleStoreTest, BlocksTrustAndNoticesSurviveARestart) {
+  mail::v1::Mailbox alice = NewMailbox("alice", "Right-Password");
+  EXPECT_EQ(Login("alice", "Right-Password", "198.51.100.7").result(), mail::v1::AUTH_RESULT_OK);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(Login("alice", "wrong", "192.0.2.1").result(), mail::v1::AUTH_RESULT_BAD_CREDENTIALS);
+  }
+  // Ten failures from other places start the mailbox rule (and the owner's one notice).
+  for (int i = 0; i < 10; ++i) {
+    (void)Login("alice", "guess", "203.0.113." + std::to_string(i));
+  }
+  ASSERT_EQ(FetchAll(alice.id(), "INBOX").size(), 1u);
+  Advance(10);
+  Restart();
+  // The address block, with the time it had left; the mailbox rule; the owner still trusted.
+  mail::v1::AuthenticateResponse blocked = Login("alice", "Right-Password", "192.0.2.1");
+  EXPECT_EQ(blocked.result(), mail::v1::AUTH_RESULT_THROTTLED);
+  EXPECT_EQ(blocked.retry_after_seconds(), 50u);
+  EXPECT_EQ(Login("alice", "Right-Password", "192.0.2.77").result(),
+            mail::v1::AUTH_RESULT_THROTTLED);
+  EXPECT_EQ(Login("alice", "Right-Password", "198.51.100.7").result(), mail::v1::AUTH_RESULT_OK);
+  {
+    grpc::ClientContext ctx;
+    mail::v1::GetBlockedClientsResponse resp;
+    ASSERT_TRUE(
+        directory_->GetBlockedClients(&ctx, mail::v1::GetBlockedClientsRequest(), &resp).ok());
+    EXPECT_EQ(resp.blocked_size(), 2);
+  }
+  // Lifts by itself as before; more failures within the hour bring no second notice.
+  Advance(60);
+  EXPECT_EQ(Login("alice", "Right-Password", "192.0.2.1").result(), mail::v1::AUTH_RESULT_OK);
+  for (int i = 0; i < 10; ++i) {
+    (void)Login("alice", "again", "203.0.114." + std::to_string(i));
+  }
+  Restart();
+  EXPECT_EQ(FetchAll(alice.id(), "INBOX").size(), 1u);
+  // A cleared block stays cleared after a restart.
+  {
+    grpc::ClientContext ctx;
+    mail::v1::ClearBlockedClientsRequest req;
+    req.set_all(true);
+    mail::v1::ClearBlockedClientsResponse resp;
+    ASSERT_TRUE(directory_->ClearBlockedClients(&ctx, req, &resp).ok());
+  }
+  Restart();
+  EXPECT_EQ(Login("alice", "Right-Password", "192.0.2.78").result(), mail::v1::AUTH_RESULT_OK);
+  // Everything expires: a month later the owner's address is a stranger again, and what the
+  // store kept about it was dropped at the start.
+  Advance(31 * 24 * 3600);
+  Restart();
+  grpc::ClientContext ctx;
+  mail::v1::GetLogonFailuresResponse failures;
+  ASSERT_TRUE(
+      directory_->GetLogonFailures(&ctx, mail::v1::GetLogonFailuresRequest(), &failures).ok());
+  EXPECT_EQ(failures.failures_size(), 0);
+}
+
 TEST_F(LoginThrottleStoreTest, AdminCallsShowAndClearAndAreAudited) {
   NewMailbox("alice", "Right-Password");
   for (int i = 0; i < 5; ++i) (void)Login("alice", "wrong", "192.0.2.1");

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -343,6 +344,84 @@ TEST_F(LoginThrottleTest, TablesAreCappedAndForgetTheOldestFirst) {
   std::vector<FailureSummary> rows = t.Failures("10.9.9.9", "");
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].count, 10u);  // max_events is raised to the mailbox threshold (10).
+}
+
+// ---- Persistence --------------------------------------------------------------------------
+
+// What the store keeps: TakeChanges() applied to a key-value map.
+void Apply(LoginThrottle& t, std::map<std::string, std::string>* kv) {
+  for (ThrottleChange& c : t.TakeChanges()) {
+    if (c.value) {
+      (*kv)[c.key] = *c.value;
+    } else {
+      kv->erase(c.key);
+    }
+  }
+}
+
+TEST_F(LoginThrottleTest, ChangesRestoreIntoANewInstance) {
+  std::map<std::string, std::string> kv;
+  LoginThrottle& t = Make();
+  t.TrackChanges();
+  t.RecordSuccess("198.51.100.7", "alice");
+  for (int i = 0; i < 5; ++i) (void)t.RecordFailure("192.0.2.1", "bob", kImap);
+  for (int i = 0; i < 10; ++i) (void)t.RecordFailure("203.0.113." + std::to_string(i), "alice", kPop3);
+  Apply(t, &kv);
+  EXPECT_FALSE(t.HasChanges());
+  // A trusted address logging in again writes nothing; a first login from elsewhere does.
+  t.RecordSuccess("198.51.100.7", "alice");
+  EXPECT_FALSE(t.HasChanges());
+  t.RecordSuccess("198.51.100.9", "carol");
+  EXPECT_TRUE(t.HasChanges());
+  Apply(t, &kv);
+  EXPECT_EQ(kv.count("t:carol\n198.51.100.9"), 1u);
+
+  clock_.Advance(seconds(20));
+  LoginThrottle restored(LoginThrottleOptions{}, clock_.Fn());
+  for (const auto& [key, value] : kv) EXPECT_TRUE(restored.Restore(key, value)) << key;
+  ThrottleDecision d = restored.Check("192.0.2.1", "anyone");
+  EXPECT_EQ(d.rule, ThrottleRule::kClientAddress);
+  EXPECT_EQ(d.retry_after_seconds, 40u);
+  EXPECT_EQ(restored.Check("192.0.2.50", "alice").rule, ThrottleRule::kMailbox);
+  EXPECT_FALSE(restored.Check("198.51.100.7", "alice").refused());
+  EXPECT_TRUE(restored.IsTrusted("198.51.100.9", "carol"));
+  EXPECT_EQ(restored.Blocks().size(), 2u);
+  EXPECT_EQ(restored.Failures("", "alice").size(), 10u);
+  // The owner's notice was sent before the restart: none again within the hour.
+  clock_.Advance(seconds(61));
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_FALSE(restored.RecordFailure("203.0.114." + std::to_string(i), "alice", kImap).notice);
+  }
+
+  // Clearing is a change as well: deletions.
+  t.Clear("", "", /*all=*/true);
+  Apply(t, &kv);
+  // The mailbox record stays for when its owner was last told.
+  for (const auto& [key, value] : kv) EXPECT_TRUE(key.starts_with("t:") || key == "m:alice") << key;
+
+  // Expired entries and unreadable values are refused, for the store to delete.
+  clock_.Advance(seconds(31 * 24 * 3600));
+  LoginThrottle later(LoginThrottleOptions{}, clock_.Fn());
+  for (const auto& [key, value] : kv) EXPECT_FALSE(later.Restore(key, value)) << key;
+  EXPECT_FALSE(later.Restore("a:192.0.2.1", "short"));
+  EXPECT_FALSE(later.Restore("x:what", std::string(8, '\0')));
+  EXPECT_FALSE(later.Restore("t:no-newline", std::string(8, '\0')));
+}
+
+TEST_F(LoginThrottleTest, EvictedEntriesBecomeDeletions) {
+  std::map<std::string, std::string> kv;
+  LoginThrottleOptions o;
+  o.max_addresses = 3;
+  LoginThrottle& t = Make(o);
+  t.TrackChanges();
+  for (int i = 0; i < 10; ++i) {
+    (void)t.RecordFailure("10.0.0." + std::to_string(i), "", kSmtp);
+    Apply(t, &kv);
+  }
+  size_t addresses = 0;
+  for (const auto& [key, value] : kv) addresses += key.starts_with("a:") ? 1 : 0;
+  EXPECT_EQ(addresses, 3u);
+  EXPECT_EQ(kv.count("a:10.0.0.9"), 1u);
 }
 
 TEST_F(LoginThrottleTest, ConcurrentUseIsSafe) {

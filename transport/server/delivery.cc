@@ -4,6 +4,8 @@
 #include <chrono>
 
 #include "common/logging.h"
+#include "common/metrics.h"
+#include "common/storage_status.h"
 #include "transport/client/smtp_client.h"
 #include "transport/queue/dsn.h"
 #include "transport/server/message_headers.h"
@@ -320,6 +322,11 @@ asio::awaitable<void> DeliveryAgent::Attempt(mail::v1::QueuedMessage m) {
       }
     }
     m.set_last_error(last_error);
+    common::metrics::CountDeliveries(
+        delivered.size(), failed.size(),
+        std::count_if(m.recipients().begin(), m.recipients().end(), [](const auto& r) {
+          return r.state() == mail::v1::RECIPIENT_STATE_PENDING;
+        }));
     m.set_next_attempt_unix(NowUnix() + queue::RetryDelaySeconds(m.attempts(), options_.retry_scale));
     DeliveryAgent* self = this;
     const std::string* bodyp = &body;
@@ -420,6 +427,9 @@ asio::awaitable<AcceptReply> StoreAndQueueAcceptor::Accept(const Transaction* tx
       if (queued_id != 0) {
         (void)co_await common::RunBlocking(pool_, [q, queued_id] { return q->Remove(queued_id); });
       }
+      if (common::IsInsufficientStorage(res.status())) {
+        co_return AcceptReply{452, "4.3.1", "Insufficient system storage"};
+      }
       co_return AcceptReply{451, "4.3.0",
                             "Mailbox store temporarily unavailable; try again later"};
     }
@@ -437,6 +447,8 @@ asio::awaitable<AcceptReply> StoreAndQueueAcceptor::Accept(const Transaction* tx
       }
     }
   }
+  common::metrics::CountDeliveries(local.size() - failed.size() - retry.size(), failed.size(),
+                                   retry.size());
   if (failed.size() == txn->recipients.size()) {
     // Nobody got it: say so now instead of sending a report.
     if (failed.size() == 1 && failed_replies[0].rfind("552", 0) == 0) {

@@ -9,6 +9,9 @@
 
 #include "common/base64.h"
 #include "common/logging.h"
+#include "common/sasl_plain.h"
+#include "common/metrics.h"
+#include "common/login_metrics.h"
 #include "common/scram.h"
 #include "common/transport_settings.h"
 #include "transport/codec/parser.h"
@@ -67,6 +70,10 @@ class SmtpSession {
     limits.max_message_size = c_->max_message_size();
     parser_.set_limits(limits);
     timeout_ = std::chrono::seconds(c_->connection_timeout_seconds());
+    // ConnectionTimeout is the connection's lifetime (as Exchange defines it), counted from
+    // connect and not reset by each read: a client trickling one byte at a time is cut off
+    // too.
+    deadline_ = std::chrono::steady_clock::now() + timeout_;
   }
 
   asio::awaitable<void> Run();
@@ -78,12 +85,22 @@ class SmtpSession {
     Log('>', std::string_view(line).substr(0, line.size() - 2));
     out_ += line;
   }
+  // The per-operation timeout, shortened to what is left of the connection's lifetime.
+  std::chrono::steady_clock::duration Remaining() const {
+    auto left = deadline_ - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) {
+      return std::chrono::steady_clock::duration::zero();
+    }
+    return std::min(left, timeout_);
+  }
   asio::awaitable<bool> Flush() {
     if (out_.empty()) co_return true;
     boost::system::error_code ec;
     std::string data;
     data.swap(out_);
-    co_await stream_->WriteAll(data, timeout_, ec);
+    // The final 421 still gets a moment to go out after the lifetime is over.
+    auto wait = Remaining();
+    co_await stream_->WriteAll(data, wait.count() > 0 ? wait : std::chrono::seconds(5), ec);
     co_return !ec;
   }
   // The next parser event, reading from the client when needed. nullopt: connection over.
@@ -101,7 +118,13 @@ class SmtpSession {
       if (!flushed1) co_return std::nullopt;
       char buf[kReadChunk];
       boost::system::error_code ec;
-      size_t n = co_await stream_->ReadSome(buf, sizeof(buf), timeout_, ec);
+      auto wait = Remaining();
+      size_t n = 0;
+      if (wait.count() > 0) {
+        n = co_await stream_->ReadSome(buf, sizeof(buf), wait, ec);
+      } else {
+        ec = asio::error::timed_out;
+      }
       if (ec || n == 0) {
         if (ec == asio::error::timed_out) {
           Reply(421, "4.4.2", s_->host_name + " Error: timeout exceeded");
@@ -169,6 +192,7 @@ class SmtpSession {
   SmtpServices* s_;
   std::string session_id_;
   std::chrono::steady_clock::duration timeout_;
+  std::chrono::steady_clock::time_point deadline_;
   smtp::Parser parser_;
   std::string inbuf_;
   std::string out_;
@@ -187,9 +211,11 @@ class SmtpSession {
 };
 
 asio::awaitable<void> SmtpSession::Run() {
+  common::metrics::GaugeHold open_gauge(&common::metrics::Connections("smtp", "open"));
+  std::optional<common::metrics::GaugeHold> authenticated_gauge;  // From a successful AUTH.
   if (c_->implicit_tls()) {
     boost::system::error_code ec;
-    co_await stream_->Handshake(timeout_, ec);
+    co_await stream_->Handshake(Remaining(), ec);
     if (ec) {
       MAIL_LOG(kInfo, "smtp") << session_id_ << " " << stream_->remote_address()
                               << " TLS handshake failed on " << c_->name() << ": " << ec.message();
@@ -223,7 +249,13 @@ asio::awaitable<void> SmtpSession::Run() {
         if (cmd->verb == smtp::Verb::kBdat) line += " " + std::to_string(cmd->bdat_size) + (cmd->bdat_last ? " LAST" : "");
         Log('<', line);
       }
+      const auto started = std::chrono::steady_clock::now();
       next = co_await Handle(*cmd);
+      common::metrics::ObserveCommand("smtp", smtp::VerbName(cmd->verb),
+                                      common::metrics::SecondsSince(started));
+      if (mailbox_ && !authenticated_gauge) {
+        authenticated_gauge.emplace(&common::metrics::Connections("smtp", "authenticated"));
+      }
     } else if (auto* err = std::get_if<smtp::ParseError>(&*event)) {
       Log('<', "(unparsable command)");
       Reply(err->code, err->enhanced, err->text);
@@ -549,7 +581,7 @@ asio::awaitable<Next> SmtpSession::StartTls(const smtp::Command& cmd) {
   inbuf_.clear();
   parser_.Reset();
   boost::system::error_code ec;
-  co_await stream_->Handshake(timeout_, ec);
+  co_await stream_->Handshake(Remaining(), ec);
   if (ec) {
     LogEvent("TLS handshake failed: " + ec.message());
     co_return Next::kClose;
@@ -645,15 +677,14 @@ asio::awaitable<Next> SmtpSession::Auth(const smtp::Command& cmd) {
   if (mech == "PLAIN") {
     Sasl r = co_await SaslData("", first, &data);
     if (r != Sasl::kOk) co_return after(r);
-    size_t a = data.find('\0');
-    size_t b = a == std::string::npos ? a : data.find('\0', a + 1);
-    if (b == std::string::npos) {
+    std::optional<common::SaslPlain> plain = common::ParseSaslPlain(data);
+    if (!plain) {
       Reply(501, "5.5.2", "Cannot decode response");
       co_return ProtocolError();
     }
-    std::string authzid = data.substr(0, a);
-    user = data.substr(a + 1, b - a - 1);
-    password = data.substr(b + 1);
+    std::string authzid = plain->authzid;
+    user = plain->authcid;
+    password = plain->password;
     if (!authzid.empty() && authzid != user) {
       // Logging in as someone else is not offered.
       Next n = co_await FinishAuth(mail::v1::AuthenticateResponse(), user);
@@ -753,6 +784,7 @@ asio::awaitable<Next> SmtpSession::AuthScram(const std::string* initial) {
 
 asio::awaitable<Next> SmtpSession::FinishAuth(common::StatusOr<mail::v1::AuthenticateResponse> r,
                                               const std::string& user) {
+  common::CountLoginResult("smtp", r);
   if (!r.ok()) {
     MAIL_LOG(kWarning, "smtp") << session_id_ << " store unavailable during AUTH: "
                                << r.status().ToString();

@@ -1,5 +1,7 @@
 #include "cas/imap/session/imap_connection.h"
 
+#include <algorithm>
+
 #include "common/login_policy.h"
 
 namespace cas::imap {
@@ -53,6 +55,16 @@ void ImapConnection::Close() {
   stream_->Close();
 }
 
+std::chrono::steady_clock::duration ImapConnection::BoundedTimeout(
+    std::chrono::steady_clock::duration timeout, bool* capped) const {
+  if (capped != nullptr) *capped = false;
+  if (!login_deadline_) return timeout;
+  auto left = *login_deadline_ - std::chrono::steady_clock::now();
+  if (left >= timeout) return timeout;
+  if (capped != nullptr) *capped = true;
+  return std::max(left, std::chrono::steady_clock::duration::zero());
+}
+
 asio::awaitable<std::optional<ParseResult>> ImapConnection::Next(std::chrono::seconds timeout) {
   ParseResult r = parser_.Next();
   char buf[16384];
@@ -65,9 +77,19 @@ asio::awaitable<std::optional<ParseResult>> ImapConnection::Next(std::chrono::se
     }
     if (!std::holds_alternative<NeedMoreInput>(r)) co_return r;
     boost::system::error_code ec;
-    size_t n = co_await stream_->ReadSome(buf, sizeof(buf), timeout, ec);
+    bool capped = false;
+    auto wait = BoundedTimeout(timeout, &capped);
+    size_t n = 0;
+    if (wait.count() > 0) {
+      n = co_await stream_->ReadSome(buf, sizeof(buf), wait, ec);
+    } else {
+      ec = asio::error::timed_out;
+    }
     if (ec || n == 0) {
-      if (ec == asio::error::timed_out) {
+      if (ec == asio::error::timed_out && capped) {
+        co_await Send(UntaggedStatus("BYE", "", "Disconnected: no login within the time limit."));
+        LogEvent("pre-authentication timeout");
+      } else if (ec == asio::error::timed_out) {
         co_await Send(UntaggedStatus("BYE", "", "Disconnected for inactivity."));
         LogEvent("timeout");
       }
@@ -119,7 +141,7 @@ asio::awaitable<bool> ImapConnection::StartTls(const std::string& tag) {
   }
   if (!co_await Send(Tagged(tag, "OK", "", "Begin TLS negotiation now."))) co_return false;
   boost::system::error_code ec;
-  co_await stream_->Handshake(std::chrono::seconds(30), ec);
+  co_await stream_->Handshake(BoundedTimeout(std::chrono::seconds(30)), ec);
   if (ec) {
     LogEvent("TLS handshake failed: " + ec.message());
     Close();
@@ -130,9 +152,11 @@ asio::awaitable<bool> ImapConnection::StartTls(const std::string& tag) {
 }
 
 std::string ImapConnection::Capabilities(bool authenticated) const {
-  std::string caps = "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT "
-                     "CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH CONDSTORE QRESYNC "
-                     "STATUS=SIZE QUOTA QUOTA=RES-STORAGE";
+  // IMAP4rev2 (RFC 9051) for clients that ENABLE it; its base extensions (BINARY, SEARCHRES,
+  // LIST-EXTENDED, ...) are listed too for IMAP4rev1 clients.
+  std::string caps = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE "
+                     "UNSELECT CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH SEARCHRES "
+                     "BINARY CONDSTORE QRESYNC STATUS=SIZE QUOTA QUOTA=RES-STORAGE UTF8=ACCEPT";
   caps += " APPENDLIMIT=" + std::to_string(settings_->max_message_size());
   if (!authenticated) {
     bool tls = stream_->tls_active();

@@ -25,6 +25,16 @@ class ImapConnection {
   // continuations are answered here). nullopt when the client went away or stayed silent past
   // `timeout` (a BYE was sent when possible).
   asio::awaitable<std::optional<ParseResult>> Next(std::chrono::seconds timeout);
+  // Before login every read is also bounded by one absolute deadline (connect time plus
+  // PreAuthenticatedConnectionTimeout): a per-read timeout alone would let a client trickling
+  // one byte at a time stay unauthenticated forever. nullopt (after login): no cap.
+  void set_login_deadline(std::optional<std::chrono::steady_clock::time_point> deadline) {
+    login_deadline_ = deadline;
+  }
+  // `timeout` shortened to what is left before the login deadline; `*capped` tells whether
+  // the deadline is what bounds it.
+  std::chrono::steady_clock::duration BoundedTimeout(std::chrono::steady_clock::duration timeout,
+                                                     bool* capped = nullptr) const;
   asio::awaitable<bool> Send(std::string_view data, std::string_view log_text = {});
   void LogClient(std::string_view redacted);
   void LogEvent(std::string_view text);
@@ -51,6 +61,7 @@ class ImapConnection {
   CommandParser parser_;
   std::string user_;
   bool closed_ = false;
+  std::optional<std::chrono::steady_clock::time_point> login_deadline_;
 };
 
 // A command for the protocol log: tag and name, with LOGIN/AUTHENTICATE arguments hidden.

@@ -2,7 +2,9 @@
 
 #include "common/base64.h"
 #include "common/logging.h"
+#include "common/login_metrics.h"
 #include "common/login_policy.h"
+#include "common/sasl_plain.h"
 #include "common/scram.h"
 
 namespace cas::imap {
@@ -16,6 +18,7 @@ constexpr std::string_view kStoreDown = "The mailbox store is unavailable; try a
 asio::awaitable<std::optional<ImapLoginOutcome>> Finish(
     ImapConnection& conn, const std::string& tag,
     const common::StatusOr<mail::v1::AuthenticateResponse>& r, const std::string& user) {
+  common::CountLoginResult("imap4", r);
   std::string reply;
   if (!r.ok()) {
     MAIL_LOG(kWarning, "imap") << conn.session_id() << " store error during login: "
@@ -119,20 +122,15 @@ asio::awaitable<std::optional<ImapLoginOutcome>> Authenticate(ImapConnection& co
   }
   std::string failed = Tagged(tag, "NO", "AUTHENTICATIONFAILED", kAuthFailed);
   if (kind == common::LoginMechanism::kCleartext) {
-    size_t a = first.find('\0');
-    size_t b = a == std::string::npos ? a : first.find('\0', a + 1);
-    if (b == std::string::npos) {
+    std::optional<common::SaslPlain> plain = common::ParseSaslPlain(first);
+    if (!plain || (!plain->authzid.empty() && plain->authzid != plain->authcid)) {
       co_await conn.Send(failed);
       co_return std::nullopt;
     }
-    std::string authzid = first.substr(0, a), user = first.substr(a + 1, b - a - 1);
-    if (!authzid.empty() && authzid != user) {
-      co_await conn.Send(failed);
-      co_return std::nullopt;
-    }
+    std::string user = plain->authcid;
     mail::v1::AuthenticatePlainRequest req;
     req.set_user(user);
-    req.set_password(first.substr(b + 1));
+    req.set_password(plain->password);
     req.set_protocol(mail::v1::PROTOCOL_IMAP4);
     req.set_client_address(conn.stream().remote_address());
     auto r = co_await auth.AuthenticatePlain(req);
@@ -175,6 +173,7 @@ asio::awaitable<std::optional<ImapLoginOutcome>> Authenticate(ImapConnection& co
   auto server_final = scram.HandleClientFinal(*client_final);
   if (!server_final.ok()) {
     conn.LogEvent("login failed: bad SCRAM proof for " + *user);
+    common::metrics::CountLogin("imap4", "failure");
     MAIL_LOG(kInfo, "imap") << conn.session_id() << " " << conn.stream().remote_address()
                             << " login failed for " << *user << ": bad credentials";
     mail::v1::ReportLoginFailureRequest report;

@@ -4,6 +4,7 @@
 #include "cas/imap/session/imap_login.h"
 #include "cas/imap/session/imap_session.h"
 #include "common/logging.h"
+#include "common/metrics.h"
 
 namespace cas::imap {
 
@@ -13,12 +14,17 @@ asio::awaitable<void> ServeImap(std::unique_ptr<common::Stream> stream, bool imp
   std::string address = stream->remote_address();
   auto ticket = svc->limits->AdmitConnection("imap:" + address, settings->max_connections(),
                                              settings->max_connection_from_single_ip());
+  common::metrics::GaugeHold open_gauge(&common::metrics::Connections("imap4", "open"));
   std::string id = "imap-" + std::to_string(svc->session_counter->fetch_add(1) + 1);
   ImapConnection conn(std::move(stream), settings, id, svc->log);
   conn.LogEvent("connect " + address + " port " + std::to_string(conn.stream().local_port()));
+  // Measured from connect to a successful login (as Exchange and Dovecot do), not per read.
+  conn.set_login_deadline(
+      std::chrono::steady_clock::now() +
+      std::chrono::seconds(settings->pre_authenticated_connection_timeout_seconds()));
   if (implicit_tls) {
     boost::system::error_code ec;
-    co_await conn.stream().Handshake(std::chrono::seconds(30), ec);
+    co_await conn.stream().Handshake(conn.BoundedTimeout(std::chrono::seconds(30)), ec);
     if (ec) {
       conn.LogEvent("TLS handshake failed: " + ec.message());
       conn.Close();
@@ -37,6 +43,7 @@ asio::awaitable<void> ServeImap(std::unique_ptr<common::Stream> stream, bool imp
       UntaggedStatus("OK", "CAPABILITY " + conn.Capabilities(false), settings->banner());
   if (!co_await conn.Send(greeting)) co_return;
   auto login = co_await RunImapLogin(conn, *svc->auth);
+  conn.set_login_deadline(std::nullopt);
   if (login) {
     const mail::v1::Mailbox& mb = login->mailbox;
     auto user_ticket = svc->limits->AdmitUser("imap:" + mb.name(),
@@ -48,6 +55,8 @@ asio::awaitable<void> ServeImap(std::unique_ptr<common::Stream> stream, bool imp
       co_await conn.Send(no);
     } else {
       MAIL_LOG(kInfo, "imap") << id << " " << address << " logged in as " << mb.name();
+      common::metrics::GaugeHold authenticated_gauge(
+          &common::metrics::Connections("imap4", "authenticated"));
       co_await RunImapSession(conn, *svc->store, *svc->router, mb, login->tag);
     }
   }

@@ -1,5 +1,7 @@
 #include "cas/pop3/session/pop3_connection.h"
 
+#include <algorithm>
+
 namespace cas::pop3 {
 namespace {
 
@@ -20,6 +22,16 @@ Pop3Connection::Pop3Connection(std::unique_ptr<common::Stream> stream,
       log_(log),
       parser_(LimitsFor(*settings_)) {}
 
+std::chrono::steady_clock::duration Pop3Connection::BoundedTimeout(
+    std::chrono::steady_clock::duration timeout, bool* capped) const {
+  if (capped != nullptr) *capped = false;
+  if (!login_deadline_) return timeout;
+  auto left = *login_deadline_ - std::chrono::steady_clock::now();
+  if (left >= timeout) return timeout;
+  if (capped != nullptr) *capped = true;
+  return std::max(left, std::chrono::steady_clock::duration::zero());
+}
+
 asio::awaitable<std::optional<ParseEvent>> Pop3Connection::NextEvent(
     std::chrono::seconds timeout) {
   char buf[16384];
@@ -32,9 +44,19 @@ asio::awaitable<std::optional<ParseEvent>> Pop3Connection::NextEvent(
     if (!std::holds_alternative<NeedMore>(e)) co_return e;
     if (!pending_.empty()) continue;  // Fed more after the parser made room.
     boost::system::error_code ec;
-    size_t n = co_await stream_->ReadSome(buf, sizeof(buf), timeout, ec);
+    bool capped = false;
+    auto wait = BoundedTimeout(timeout, &capped);
+    size_t n = 0;
+    if (wait.count() > 0) {
+      n = co_await stream_->ReadSome(buf, sizeof(buf), wait, ec);
+    } else {
+      ec = asio::error::timed_out;
+    }
     if (ec || n == 0) {
-      if (ec == asio::error::timed_out) {
+      if (ec == asio::error::timed_out && capped) {
+        co_await Send(ErrResponse("Disconnected: no login within the time limit."));
+        LogEvent("pre-authentication timeout");
+      } else if (ec == asio::error::timed_out) {
         co_await Send(ErrResponse("Disconnected for inactivity."));
         LogEvent("timeout");
       }
@@ -80,7 +102,7 @@ asio::awaitable<bool> Pop3Connection::StartTls() {
   }
   if (!co_await Send(OkResponse("Begin TLS negotiation now."))) co_return false;
   boost::system::error_code ec;
-  co_await stream_->Handshake(std::chrono::seconds(30), ec);
+  co_await stream_->Handshake(BoundedTimeout(std::chrono::seconds(30)), ec);
   if (ec) {
     LogEvent("TLS handshake failed: " + ec.message());
     closed_ = true;

@@ -43,6 +43,16 @@ class Pop3Connection {
   // The next parser event, reading from the client as needed. nullopt when the client went
   // away or stayed silent past `timeout` (then a goodbye was already sent when possible).
   asio::awaitable<std::optional<ParseEvent>> NextEvent(std::chrono::seconds timeout);
+  // Before login every read is also bounded by one absolute deadline (connect time plus
+  // PreAuthenticatedConnectionTimeout): a per-read timeout alone would let a client trickling
+  // one byte at a time stay unauthenticated forever. nullopt (after login): no cap.
+  void set_login_deadline(std::optional<std::chrono::steady_clock::time_point> deadline) {
+    login_deadline_ = deadline;
+  }
+  // `timeout` shortened to what is left before the login deadline; `*capped` tells whether
+  // the deadline is what bounds it.
+  std::chrono::steady_clock::duration BoundedTimeout(std::chrono::steady_clock::duration timeout,
+                                                     bool* capped = nullptr) const;
   // Sends bytes; false when the client is gone. `log_text` (already redacted) goes to the
   // protocol log when logging is on; empty = the first line of `data`.
   asio::awaitable<bool> Send(std::string_view data, std::string_view log_text = {});
@@ -75,6 +85,7 @@ class Pop3Connection {
   std::string pending_;  // Read from the socket but not yet taken by the parser.
   std::string user_;
   bool closed_ = false;
+  std::optional<std::chrono::steady_clock::time_point> login_deadline_;
 };
 
 }  // namespace cas::pop3

@@ -2,6 +2,8 @@
 
 #include "common/login_policy.h"
 #include "common/logging.h"
+#include "common/login_metrics.h"
+#include "common/sasl_plain.h"
 #include "common/scram.h"
 
 namespace cas::pop3 {
@@ -28,6 +30,7 @@ bool Allowed(const Pop3Connection& conn, common::LoginMechanism m) {
 asio::awaitable<std::optional<LoginOutcome>> Finish(
     Pop3Connection& conn, const common::StatusOr<mail::v1::AuthenticateResponse>& r,
     const std::string& user) {
+  common::CountLoginResult("pop3", r);
   if (!r.ok()) {
     MAIL_LOG(kWarning, "pop3") << conn.session_id() << " store error during login: "
                                << r.status().ToString();
@@ -115,14 +118,13 @@ asio::awaitable<std::optional<LoginOutcome>> AuthPlain(Pop3Connection& conn,
     data = std::move(*step);
   }
   // authzid NUL authcid NUL password
-  size_t a = data.find('\0');
-  size_t b = a == std::string::npos ? a : data.find('\0', a + 1);
-  if (b == std::string::npos) {
+  std::optional<common::SaslPlain> plain = common::ParseSaslPlain(data);
+  if (!plain) {
     co_await conn.Send(ErrResponse(ResponseCode::kAuth, kAuthFailed));
     co_return std::nullopt;
   }
-  std::string authzid = data.substr(0, a), user = data.substr(a + 1, b - a - 1);
-  std::string password = data.substr(b + 1);
+  std::string authzid = plain->authzid, user = plain->authcid;
+  std::string password = plain->password;
   if (!authzid.empty() && authzid != user) {
     co_await conn.Send(ErrResponse(ResponseCode::kAuth, kAuthFailed));
     co_return std::nullopt;
@@ -183,6 +185,7 @@ asio::awaitable<std::optional<LoginOutcome>> AuthScram(Pop3Connection& conn,
   auto server_final = scram.HandleClientFinal(*final_msg);
   if (!server_final.ok()) {
     conn.LogEvent("login failed: bad SCRAM proof for " + *user);
+    common::metrics::CountLogin("pop3", "failure");
     MAIL_LOG(kInfo, "pop3") << conn.session_id() << " " << conn.stream().remote_address()
                             << " login failed for " << *user << ": bad credentials";
     mail::v1::ReportLoginFailureRequest report;
