@@ -39,6 +39,9 @@ class MailStore {
       const mail::v1::StoreFlagsRequest& req) = 0;
   virtual Result<mail::v1::ExpungeResponse> Expunge(const mail::v1::ExpungeRequest& req) = 0;
   virtual Result<mail::v1::CopyResponse> Copy(const mail::v1::CopyRequest& req) = 0;
+  // SEARCH BODY/TEXT: the UIDs matching each text criterion, searched in the store.
+  virtual Result<mail::v1::SearchTextResponse> SearchText(
+      const mail::v1::SearchTextRequest& req) = 0;
   virtual Result<mail::v1::GetChangesResponse> GetChanges(
       const mail::v1::GetChangesRequest& req) = 0;
   virtual Result<mail::v1::MailboxStatsResponse> MailboxStats(

@@ -1,6 +1,7 @@
 #include "mailboxstore/client/grpc_store_client.h"
 
 #include "common/logging.h"
+#include "common/metrics.h"
 
 namespace mailboxstore {
 
@@ -33,11 +34,16 @@ std::unique_ptr<grpc::ClientContext> GrpcStoreClient::NewContext() const {
 }
 
 // Each call copies its request into the job that runs on the pool (see RunBlocking).
+// The latency metric is the call itself, as this node sees it (not the wait for a worker).
 #define MAIL_UNARY(Stub, Method, Req, Resp)                                  \
   common::RunBlocking(&pool_, [this, req = Req(req)]() -> common::StatusOr<Resp> { \
     auto ctx = NewContext();                                                 \
     Resp resp;                                                               \
+    const auto started = std::chrono::steady_clock::now();                   \
     grpc::Status s = Stub->Method(ctx.get(), req, &resp);                    \
+    common::metrics::ObserveStoreRpc(                                        \
+        #Method, s.ok(),                                                     \
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()); \
     if (!s.ok()) return FromGrpc(s);                                         \
     return resp;                                                             \
   })
@@ -130,6 +136,12 @@ MailStore::Result<mail::v1::ExpungeResponse> GrpcStoreClient::Expunge(
 
 MailStore::Result<mail::v1::CopyResponse> GrpcStoreClient::Copy(const mail::v1::CopyRequest& req) {
   return MAIL_UNARY(store_, Copy, mail::v1::CopyRequest, mail::v1::CopyResponse);
+}
+
+MailStore::Result<mail::v1::SearchTextResponse> GrpcStoreClient::SearchText(
+    const mail::v1::SearchTextRequest& req) {
+  return MAIL_UNARY(store_, SearchText, mail::v1::SearchTextRequest,
+                    mail::v1::SearchTextResponse);
 }
 
 MailStore::Result<mail::v1::GetChangesResponse> GrpcStoreClient::GetChanges(

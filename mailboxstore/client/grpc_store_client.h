@@ -59,6 +59,7 @@ class GrpcStoreClient final : public Authenticator, public MailStore {
   Result<mail::v1::StoreFlagsResponse> StoreFlags(const mail::v1::StoreFlagsRequest&) override;
   Result<mail::v1::ExpungeResponse> Expunge(const mail::v1::ExpungeRequest&) override;
   Result<mail::v1::CopyResponse> Copy(const mail::v1::CopyRequest&) override;
+  Result<mail::v1::SearchTextResponse> SearchText(const mail::v1::SearchTextRequest&) override;
   Result<mail::v1::GetChangesResponse> GetChanges(const mail::v1::GetChangesRequest&) override;
   Result<mail::v1::MailboxStatsResponse> MailboxStats(
       const mail::v1::MailboxStatsRequest&) override;

@@ -18,6 +18,9 @@ struct RocksMailboxStore::MailboxState {
   bool deleted = false;
   uint64_t generation = 0;
   uint64_t modseq = 0;
+  // Change-log entries with a MODSEQ up to this were trimmed (0: none). Advanced by
+  // PutCounters in the same write that deletes them, hence mutable.
+  mutable uint64_t changelog_floor = 0;
   uint32_t next_folder_id = 1;
   uint64_t next_message_id = 1;
   uint32_t next_uidvalidity = 1;

@@ -424,6 +424,101 @@ class ImapTest(unittest.TestCase):
         a.close()
         b.logout()
 
+    def test_imap4rev2_after_enable(self):
+        m = self.connect()
+        name = "Ünïcødé 日本"
+        self.assertEqual(m.create('"%s"' % mutf7(name))[0], "OK")
+        m.append("INBOX", None, None, b"Subject: one\r\n\r\nthe needle\r\n")
+        m.append("INBOX", None, None, b"Subject: two\r\n\r\nhay\r\n")
+        m.logout()
+        a = RawImap(self.casd.port("imap4", "tls"), self.user)
+        status, lines = a.command("CAPABILITY")
+        self.assertIn(" IMAP4rev1 IMAP4rev2 ", lines[0])
+        # IMAP4rev1 until the client enables IMAP4rev2.
+        status, lines = a.command("SELECT INBOX")
+        self.assertIn("* 0 RECENT", lines)
+        status, lines = a.command("SEARCH ALL")
+        self.assertEqual(lines, ["* SEARCH 1 2"])
+        status, lines = a.command("ENABLE IMAP4rev2")
+        self.assertEqual((status[:2], lines), ("OK", ["* ENABLED IMAP4rev2"]))
+        status, lines = a.command("SELECT INBOX")
+        self.assertTrue(status.startswith("OK [READ-WRITE]"), status)
+        self.assertFalse([l for l in lines if "RECENT" in l], lines)
+        # Every SEARCH answers with ESEARCH (RFC 9051 6.4.4).
+        tag = "Q%d" % (a.counter + 1)
+        status, lines = a.command("SEARCH BODY needle")
+        self.assertEqual(lines, ['* ESEARCH (TAG "%s") ALL 1' % tag])
+        tag = "Q%d" % (a.counter + 1)
+        status, lines = a.command("UID SEARCH SUBJECT nothing")
+        self.assertEqual(lines, ['* ESEARCH (TAG "%s") UID' % tag])
+        # SEARCHRES: the saved result as "$".
+        status, lines = a.command("SEARCH RETURN (SAVE) SUBJECT two")
+        self.assertEqual((status[:2], lines), ("OK", []))
+        status, lines = a.command("FETCH $ (UID)")
+        self.assertEqual(lines, ["* 2 FETCH (UID 2)"])
+        # Mailbox names in UTF-8 both ways; STATUS SIZE and DELETED.
+        status, lines = a.command('LIST "" "*"')
+        self.assertIn('* LIST (\\HasNoChildren) "/" "%s"' % name, lines)
+        status, lines = a.command('STATUS "%s" (MESSAGES SIZE DELETED)' % name)
+        self.assertEqual(lines, ['* STATUS "%s" (MESSAGES 0 SIZE 0 DELETED 0)' % name])
+        status, lines = a.command("NAMESPACE")
+        self.assertEqual(lines, ['* NAMESPACE (("" "/")) NIL NIL'])
+        status, lines = a.command("UNSELECT")
+        self.assertEqual(status, "OK UNSELECT completed.")
+        a.close()
+
+    def test_utf8_accept(self):
+        m = self.connect()
+        # imaplib sends UTF-8 from here on (RFC 6855).
+        self.assertEqual(m.enable("UTF8=ACCEPT")[0], "OK")
+        self.assertEqual(m.response("ENABLED"), ("ENABLED", [b"UTF8=ACCEPT"]))
+        self.assertTrue(m.utf8_enabled)
+        name = "Résumé ✓"
+        self.assertEqual(m.create('"%s"' % name)[0], "OK")
+        typ, data = m.list('""', '"Résumé*"')
+        self.assertEqual(data, [('(\\HasNoChildren) "/" "%s"' % name).encode()])
+        self.assertEqual(m.status('"%s"' % name, "(MESSAGES)")[0], "OK")
+        # The UTF8 APPEND data item, with a UTF-8 header.
+        message = "Subject: Grüße aus Köln\r\n\r\nKöln\r\n".encode()
+        tag = m._new_tag()
+        m.send(tag + b" APPEND INBOX UTF8 (~{%d+}\r\n" % len(message) + message + b")\r\n")
+        line = m.readline()
+        self.assertTrue(line.startswith(tag + b" OK [APPENDUID "), line)
+        m.select("INBOX")
+        typ, data = m.search(None, "SUBJECT", '"grüsse"'.encode())
+        self.assertEqual(data, [b""])
+        typ, data = m.search(None, "SUBJECT", '"GRÜßE"')
+        self.assertEqual(data, [b"1"])
+        # A CHARSET conflicts with UTF8=ACCEPT (RFC 6855 3): BAD.
+        with self.assertRaises(imaplib.IMAP4.error) as cm:
+            m._simple_command("SEARCH", "CHARSET", "UTF-8", "ALL")
+        self.assertIn("CHARSET", str(cm.exception))
+        m.logout()
+
+    def test_search_text_is_searched_in_the_store(self):
+        m = self.connect()
+        latin1 = ("Subject: mixed\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; "
+                  "charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+                  "Gr=FC=DFe aus K=F6ln\r\n").encode()
+        m.append("INBOX", None, None, latin1)
+        count = 100
+        for i in range(count):
+            m.append("INBOX", None, None, b"Subject: s%d\r\n\r\nplain body %d\r\n" % (i, i))
+        m.select("INBOX")
+        typ, data = m.search("UTF-8", "BODY", '"KÖLN"'.encode())
+        self.assertEqual(data, [b"1"])
+        start = time.time()
+        typ, data = m.search(None, "TEXT", "s%d" % (count - 1))
+        elapsed = time.time() - start
+        self.assertEqual(data, [b"%d" % (count + 1)])
+        start = time.time()
+        typ, data = m.search(None, "BODY", "body")
+        body_elapsed = time.time() - start
+        self.assertEqual(len(data[0].split()), count)
+        print("SEARCH TEXT / BODY over %d messages: %.3f s / %.3f s" %
+              (count + 1, elapsed, body_elapsed), file=sys.stderr)
+        m.logout()
+
     def test_large_attachment_in_partial_chunks(self):
         payload = base64.encodebytes(os.urandom(15 * 1024 * 1024))
         message = (b"Subject: big\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; "

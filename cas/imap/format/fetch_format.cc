@@ -335,113 +335,6 @@ void AppendBody(std::string* out, const BodyPart& p, bool ext, bool utf8) {
   out->push_back(')');
 }
 
-// ---------------------------------------------------------------------------------------
-// Transfer encodings.
-
-int Base64Value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-bool IsBase64Space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-common::StatusOr<std::string> DecodeBase64(std::string_view in) {
-  std::string out;
-  out.reserve(in.size() / 4 * 3 + 3);
-  uint32_t acc = 0;
-  int n = 0;          // Sextets in the current quantum.
-  int padding = 0;    // '=' seen in the current quantum.
-  bool done = false;  // The final (padded) quantum is complete; the rest is ignored.
-  for (char c : in) {
-    if (IsBase64Space(c)) continue;
-    if (done) {
-      if (c != '=' && Base64Value(c) < 0) {
-        return common::InvalidArgumentError("invalid base64 character");
-      }
-      continue;
-    }
-    if (c == '=') {
-      if (n < 2) return common::InvalidArgumentError("misplaced base64 padding");
-      ++padding;
-      if (n + padding == 4) done = true;
-      continue;
-    }
-    const int v = Base64Value(c);
-    if (v < 0) return common::InvalidArgumentError("invalid base64 character");
-    if (padding > 0) return common::InvalidArgumentError("base64 data inside padding");
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    if (++n == 4) {
-      out.push_back(static_cast<char>((acc >> 16) & 0xFF));
-      out.push_back(static_cast<char>((acc >> 8) & 0xFF));
-      out.push_back(static_cast<char>(acc & 0xFF));
-      acc = 0;
-      n = 0;
-    }
-  }
-  // A final quantum of 2 or 3 sextets, padded or not (missing padding is common).
-  if (n == 1) return common::InvalidArgumentError("truncated base64 quantum");
-  if (n == 2) {
-    out.push_back(static_cast<char>((acc >> 4) & 0xFF));
-  } else if (n == 3) {
-    out.push_back(static_cast<char>((acc >> 10) & 0xFF));
-    out.push_back(static_cast<char>((acc >> 2) & 0xFF));
-  }
-  return out;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  const char l = LowerChar(c);
-  if (l >= 'a' && l <= 'f') return l - 'a' + 10;
-  return -1;
-}
-
-// True if a line ends at `i` (CRLF, LF or the end of the data).
-bool AtLineEnd(std::string_view s, size_t i) {
-  return i == s.size() || s[i] == '\n' || (s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n');
-}
-
-std::string DecodeQuotedPrintable(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  size_t i = 0;
-  while (i < in.size()) {
-    const char c = in[i];
-    if (c == '=') {
-      if (i + 2 < in.size() && HexValue(in[i + 1]) >= 0 && HexValue(in[i + 2]) >= 0) {
-        out.push_back(static_cast<char>(HexValue(in[i + 1]) * 16 + HexValue(in[i + 2])));
-        i += 3;
-        continue;
-      }
-      // Soft line break: "=", transport padding, then the line end (or the end of data).
-      size_t j = i + 1;
-      while (j < in.size() && IsWsp(in[j])) ++j;
-      if (AtLineEnd(in, j)) {
-        i = j == in.size() ? j : j + (in[j] == '\r' ? 2 : 1);
-        continue;
-      }
-      out.push_back('=');  // Malformed: passed through.
-      ++i;
-      continue;
-    }
-    if (IsWsp(c)) {
-      // Trailing white space on a line was added in transport (RFC 2045 6.7 (3)).
-      size_t j = i;
-      while (j < in.size() && IsWsp(in[j])) ++j;
-      if (!AtLineEnd(in, j)) out.append(in.substr(i, j - i));
-      i = j;
-      continue;
-    }
-    out.push_back(c);
-    ++i;
-  }
-  return out;
-}
-
 std::string_view TrimWsp(std::string_view s) {
   while (!s.empty() && IsWsp(s.front())) s.remove_prefix(1);
   while (!s.empty() && IsWsp(s.back())) s.remove_suffix(1);
@@ -539,19 +432,6 @@ std::string PartialItemName(std::string_view item, std::optional<uint64_t> origi
     out.push_back('>');
   }
   return out;
-}
-
-common::StatusOr<std::string> DecodeTransferEncoding(std::string_view content,
-                                                     std::string_view encoding) {
-  const std::string_view enc = TrimWsp(encoding);
-  if (enc.empty() || EqualsIgnoreCase(enc, "7BIT") || EqualsIgnoreCase(enc, "8BIT") ||
-      EqualsIgnoreCase(enc, "BINARY")) {
-    return std::string(content);
-  }
-  if (EqualsIgnoreCase(enc, "BASE64")) return DecodeBase64(content);
-  if (EqualsIgnoreCase(enc, "QUOTED-PRINTABLE")) return DecodeQuotedPrintable(content);
-  return common::Status(common::StatusCode::kUnimplemented,
-                        "unknown Content-Transfer-Encoding " + std::string(enc));
 }
 
 std::string FormatInternalDate(int64_t unix_seconds) {

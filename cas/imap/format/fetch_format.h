@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/mail_text.h"
 #include "common/status.h"
 #include "store.pb.h"
 
@@ -58,16 +59,9 @@ std::string_view Partial(std::string_view data, uint64_t origin, std::optional<u
 // "BODY[1.2]<0>" (the count is not repeated); without an origin `item` is returned as is.
 std::string PartialItemName(std::string_view item, std::optional<uint64_t> origin);
 
-// Content-Transfer-Encoding decoding for BINARY[section] (RFC 3516). `encoding` is matched
-// ignoring case: 7BIT, 8BIT, BINARY and "" return `content` unchanged; BASE64 ignores line
-// breaks and white space and fails with kInvalidArgument on any other character outside the
-// alphabet, on misplaced padding or on a dangling single character (data after the final
-// padding is ignored, RFC 2045 6.8); QUOTED-PRINTABLE decodes "=XX" (either case) and soft
-// line breaks, drops trailing white space before line breaks and passes malformed "="
-// sequences through unchanged (it never fails). Any other encoding fails with
-// kUnimplemented. Either failure is reported to the client as NO [UNKNOWN-CTE].
-common::StatusOr<std::string> DecodeTransferEncoding(std::string_view content,
-                                                     std::string_view encoding);
+// Content-Transfer-Encoding decoding for BINARY[section] (RFC 3516); see common/mail_text.h.
+// Either failure is reported to the client as NO [UNKNOWN-CTE].
+using common::DecodeTransferEncoding;
 
 // The INTERNALDATE value, double quotes included, in UTC: "\"26-Nov-2026 10:00:00 +0000\"".
 // The day has two digits ("02-Jan-2023", date-day-fixed allows 2DIGIT), as Dovecot sends it;

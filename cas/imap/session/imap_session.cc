@@ -10,6 +10,8 @@
 #include "cas/imap/session/qresync.h"
 #include "cas/imap/session/search.h"
 #include "common/logging.h"
+#include "common/metrics.h"
+#include "common/storage_status.h"
 
 namespace cas::imap {
 namespace {
@@ -41,6 +43,13 @@ std::string StoreError(const std::string& tag, const common::Status& s) {
       return Tagged(tag, "NO", "INUSE", s.message());
     case common::StatusCode::kResourceExhausted:
       return Tagged(tag, "NO", "OVERQUOTA", s.message());
+    case common::StatusCode::kUnavailable:
+      // The server's disk, not the user's quota: a temporary condition.
+      if (common::IsInsufficientStorage(s)) {
+        return Tagged(tag, "NO", "UNAVAILABLE",
+                      "The server is out of storage space; try again later.");
+      }
+      return Tagged(tag, "NO", "UNAVAILABLE", kStoreDown);
     default:
       return Tagged(tag, "NO", "UNAVAILABLE", kStoreDown);
   }
@@ -103,7 +112,11 @@ class Session {
       if (!std::holds_alternative<Command>(*r)) continue;
       Command& cmd = std::get<Command>(*r);
       conn_.LogClient(CommandForLog(cmd));
+      const auto started = std::chrono::steady_clock::now();
       bool keep_going = co_await Dispatch(cmd);
+      common::metrics::ObserveCommand(
+          "imap4", cmd.uid ? "UID " + std::string(cmd.name()) : std::string(cmd.name()),
+          common::metrics::SecondsSince(started));
       if (!keep_going) break;
     }
     shared_->wake = nullptr;
@@ -240,6 +253,19 @@ class Session {
           condstore_ = true;  // QRESYNC implies CONDSTORE (RFC 7162 3.2).
           qresync_ = true;
           enabled += " QRESYNC";
+        } else if (c == "IMAP4REV2") {
+          // RFC 9051: no RECENT, ESEARCH replies to every SEARCH, and mailbox names and
+          // quoted strings in UTF-8 (Appendix E: modified UTF-7 is for IMAP4rev1 only).
+          rev2_ = true;
+          utf8_ = true;
+          conn_.parser().set_utf8_accept(true);
+          enabled += " IMAP4rev2";
+        } else if (c == "UTF8=ACCEPT") {
+          // RFC 6855 3: UTF-8 mailbox names and quoted strings from now on.
+          utf8_ = true;
+          utf8_accept_ = true;
+          conn_.parser().set_utf8_accept(true);
+          enabled += " UTF8=ACCEPT";
         }
       }
       co_return co_await Reply(Untagged("ENABLED" + enabled) +
@@ -335,6 +361,7 @@ class Session {
         if (!r.ok()) co_return co_await Reply(StoreError(tag, r.status()), false);
       }
       shared_->selected = false;
+      saved_uids_.clear();
       std::string ok = Tagged(tag, "OK", "", std::string(cmd.name()) + " completed.");
       co_return co_await conn_.Send(ok);
     }
@@ -363,11 +390,33 @@ class Session {
                       std::to_string(shared_->view.exists()) + " messages.");
   }
 
+  // The saved search result (RFC 5182 "$") as UIDs still in the view.
+  std::vector<uint32_t> SavedUids() const {
+    std::vector<uint32_t> out;
+    for (uint32_t u : saved_uids_) {
+      if (shared_->view.SeqOf(u) != 0) out.push_back(u);
+    }
+    return out;
+  }
+
+  // "$" in SEARCH keys becomes the UID set it stands for.
+  void ReplaceSavedSets(SearchKey* key) const {
+    if ((key->type == SearchKeyType::kSequenceSet || key->type == SearchKeyType::kUid) &&
+        key->set.saved) {
+      key->type = SearchKeyType::kUid;
+      key->set.saved = false;
+      key->set.ranges.clear();
+      for (uint32_t u : SavedUids()) key->set.ranges.push_back(SeqRange{u, u});
+    }
+    for (SearchKey& k : key->children) ReplaceSavedSets(&k);
+  }
+
   // UIDs (ascending) of the messages a set names, by sequence number or UID.
   std::vector<uint32_t> ResolveUids(const SequenceSet& set, bool uid) {
     const MailboxView& v = shared_->view;
     std::vector<uint32_t> out;
     if (v.exists() == 0) return out;
+    if (set.saved) return SavedUids();
     if (uid) {
       uint32_t max_uid = v.LargestUid();
       for (const auto& m : v.messages()) {
@@ -422,6 +471,7 @@ class Session {
     const std::string closed =
         shared_->selected ? UntaggedStatus("OK", "CLOSED", "Previous mailbox closed.") : "";
     shared_->selected = false;
+    saved_uids_.clear();
     mail::v1::GetFolderRequest g;
     g.set_mailbox_id(mailbox_.id());
     g.mutable_folder()->set_name(a.mailbox);
@@ -444,7 +494,9 @@ class Session {
         "OK", "PERMANENTFLAGS " + std::string(read_only_ ? "()" : "(\\Answered \\Flagged "
                                                                   "\\Deleted \\Seen \\Draft \\*)"),
         "Flags permitted.");
-    out += "* " + std::to_string(v.exists()) + " EXISTS\r\n* 0 RECENT\r\n";
+    out += "* " + std::to_string(v.exists()) + " EXISTS\r\n";
+    // RFC 9051 removed \Recent and the RECENT response (Appendix E).
+    if (!rev2_) out += "* 0 RECENT\r\n";
     if (uint32_t unseen = v.UnseenFirstSeq(); unseen != 0) {
       out += UntaggedStatus("OK", "UNSEEN " + std::to_string(unseen), "First unseen.");
     }
@@ -467,6 +519,12 @@ class Session {
     for (const std::string& pattern : a.patterns) {
       if (pattern.empty()) {
         out += Untagged("LIST (\\Noselect) \"/\" \"\"");
+        continue;
+      }
+      if (a.select_subscribed && a.select_recursive_match && !lsub) {
+        auto lines = co_await ListSubscribedRecursive(a, pattern);
+        if (!lines.ok()) co_return co_await Reply(StoreError(tag, lines.status()));
+        out += *lines;
         continue;
       }
       mail::v1::ListFoldersRequest req;
@@ -494,6 +552,84 @@ class Session {
     }
     out += Tagged(tag, "OK", "", std::string(lsub ? "LSUB" : "LIST") + " completed.");
     co_return co_await Reply(out);
+  }
+
+  // LIST (SUBSCRIBED RECURSIVEMATCH) (RFC 5258 3.5): the subscribed mailboxes matching the
+  // pattern, plus every mailbox matching it that has a subscribed descendant, which gets
+  // ("CHILDINFO" ("SUBSCRIBED")) whether or not it is subscribed itself. Two store calls
+  // (folders and subscriptions), whatever the pattern.
+  asio::awaitable<common::StatusOr<std::string>> ListSubscribedRecursive(
+      const ListArgs& a, const std::string& pattern) {
+    mail::v1::ListFoldersRequest req;
+    req.set_mailbox_id(mailbox_.id());
+    req.set_pattern("*");
+    auto all = co_await store_.ListFolders(req);
+    if (!all.ok()) co_return all.status();
+    req.set_subscribed_only(true);
+    auto subs = co_await store_.ListFolders(req);
+    if (!subs.ok()) co_return subs.status();
+    std::map<std::string, const mail::v1::Folder*> existing;
+    for (const auto& f : all->folders()) existing[f.name()] = &f;
+    std::set<std::string> subscribed;
+    for (const auto& f : subs->folders()) subscribed.insert(f.name());
+    const std::string full = a.reference + pattern;
+    std::map<std::string, bool> entries;  // name -> has a subscribed descendant
+    for (const std::string& name : subscribed) {
+      if (MatchesListPattern(full, name)) entries.emplace(name, false);
+      for (size_t slash = name.find('/'); slash != std::string::npos;
+           slash = name.find('/', slash + 1)) {
+        const std::string parent = name.substr(0, slash);
+        if (MatchesListPattern(full, parent)) entries[parent] = true;
+      }
+    }
+    std::string out;
+    for (const auto& [name, childinfo] : entries) {
+      auto it = existing.find(name);
+      const mail::v1::Folder* f = it == existing.end() ? nullptr : it->second;
+      std::vector<std::string> attrs;
+      if (f == nullptr) {
+        attrs.push_back("\\NonExistent");
+      } else {
+        attrs.push_back(f->has_children() ? "\\HasChildren" : "\\HasNoChildren");
+        if (!f->special_use().empty()) attrs.push_back(f->special_use());
+      }
+      if (subscribed.count(name)) attrs.push_back("\\Subscribed");
+      std::string line = "LIST (";
+      for (size_t i = 0; i < attrs.size(); ++i) line += (i ? " " : "") + attrs[i];
+      line += ") \"/\" " + EncodeName(name);
+      if (childinfo) line += " (\"CHILDINFO\" (\"SUBSCRIBED\"))";
+      out += Untagged(line);
+      if (a.return_status && f != nullptr) out += StatusLine(*f, *a.return_status);
+    }
+    co_return out;
+  }
+
+  // RFC 3501 6.3.8 wildcards: "*" matches anything, "%" anything but the delimiter. INBOX
+  // matches in any case.
+  static bool MatchesListPattern(std::string_view pattern, std::string_view name) {
+    if (pattern.size() >= 5 && name.size() >= 5 && name.substr(0, 5) == "INBOX" &&
+        (name.size() == 5 || name[5] == '/')) {
+      std::string p(pattern.substr(0, 5));
+      for (char& c : p) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      if (p == "INBOX") return MatchesListPattern(pattern.substr(5), name.substr(5));
+    }
+    // match[i][j]: pattern[i..] matches name[j..].
+    const size_t np = pattern.size(), nn = name.size();
+    std::vector<std::vector<char>> match(np + 1, std::vector<char>(nn + 1, 0));
+    match[np][nn] = 1;
+    for (size_t i = np; i-- > 0;) {
+      for (size_t j = nn + 1; j-- > 0;) {
+        const char c = pattern[i];
+        if (c == '*' || c == '%') {
+          // Empty, or one more character (never the delimiter for "%").
+          match[i][j] = match[i + 1][j] ||
+                        (j < nn && (c == '*' || name[j] != '/') && match[i][j + 1]);
+        } else {
+          match[i][j] = j < nn && c == name[j] && match[i + 1][j + 1];
+        }
+      }
+    }
+    return match[0][0] != 0;
   }
 
   std::string StatusLine(const mail::v1::Folder& f, const std::vector<StatusItem>& items) {
@@ -990,6 +1126,13 @@ class Session {
   }
 
   asio::awaitable<bool> Search(const std::string& tag, const SearchArgs& a, bool uid) {
+    if (a.charset && utf8_accept_) {
+      // RFC 6855 3 (erratum 4029): after ENABLE UTF8=ACCEPT every string is UTF-8, so a
+      // CHARSET label conflicts with it.
+      co_return co_await Reply(Tagged(tag, "BAD", "",
+                                      "SEARCH CHARSET is not allowed after ENABLE UTF8=ACCEPT."),
+                               uid);
+    }
     if (!IsSupportedCharset(a.charset)) {
       co_return co_await Reply(Tagged(tag, "NO", "BADCHARSET (UTF-8 US-ASCII)",
                                       "Unsupported charset."), uid);
@@ -1001,10 +1144,14 @@ class Session {
       req.set_mailbox_id(mailbox_.id());
       req.mutable_folder()->set_id(v.folder_id());
       req.set_with_structure(NeedsStructure(a.key));
+      SearchKey key = a.key;
+      ReplaceSavedSets(&key);
       auto r = co_await store_.Fetch(req);
       if (!r.ok()) co_return co_await Reply(StoreError(tag, r.status()), uid);
       SearchLimits limits{v.exists(), v.LargestUid(), static_cast<int64_t>(std::time(nullptr))};
-      bool body = NeedsBody(a.key);
+      // Keys that need no body decide most messages; the rest go to the store in one call,
+      // which searches their bodies where they are.
+      std::vector<std::pair<uint32_t, mail::v1::MessageRecord*>> undecided;
       for (auto& rec : *r->mutable_messages()) {
         uint32_t seq = v.SeqOf(rec.uid());
         if (seq == 0) continue;
@@ -1012,32 +1159,68 @@ class Session {
         const MessageEntry& e = v.AtSeq(seq);
         rec.clear_flags();
         for (const auto& f : e.flags) rec.add_flags(f);
-        SearchMessage m{seq, &rec};
-        // Keys that need no body decide most messages; the body is read only when they don't.
-        std::optional<bool> quick = MatchesWithoutBody(a.key, m, limits);
-        bool match = quick.value_or(false);
-        if (!quick && body) {
-          mail::v1::GetBodyRequest breq;
-          breq.set_mailbox_id(mailbox_.id());
-          breq.mutable_folder()->set_id(v.folder_id());
-          breq.set_uid(rec.uid());
-          auto b = co_await store_.GetBody(breq);
-          std::string raw = b.ok() ? std::move(*b) : std::string();
-          std::function<std::string_view()> get_raw = [&raw]() -> std::string_view {
-            return raw;
-          };
-          match = Matches(a.key, m, limits, get_raw);
+        std::optional<bool> quick = MatchesWithoutBody(key, SearchMessage{seq, &rec}, limits);
+        if (!quick) {
+          undecided.emplace_back(seq, &rec);
+        } else if (*quick) {
+          hits.push_back(uid ? rec.uid() : seq);
         }
-        if (match) hits.push_back(uid ? rec.uid() : seq);
+      }
+      if (!undecided.empty()) {
+        std::vector<const SearchKey*> text_keys;
+        CollectTextKeys(key, &text_keys);
+        mail::v1::SearchTextRequest treq;
+        treq.set_mailbox_id(mailbox_.id());
+        treq.mutable_folder()->set_id(v.folder_id());
+        treq.set_max_text_bytes(limits.max_body_text_bytes);
+        std::vector<uint32_t> candidates;
+        for (const auto& [seq, rec] : undecided) candidates.push_back(rec->uid());
+        std::sort(candidates.begin(), candidates.end());
+        AddRanges(candidates, treq.mutable_uids());
+        for (const SearchKey* k : text_keys) {
+          auto* c = treq.add_criteria();
+          c->set_include_headers(k->type == SearchKeyType::kText);
+          c->set_text(k->value);
+        }
+        auto t = co_await store_.SearchText(treq);
+        if (!t.ok()) co_return co_await Reply(StoreError(tag, t.status()), uid);
+        // (type, value) -> UIDs whose text matched.
+        std::map<std::pair<SearchKeyType, std::string>, std::set<uint32_t>> matched;
+        for (size_t i = 0; i < text_keys.size() && static_cast<int>(i) < t->matches_size(); ++i) {
+          const auto& m = t->matches(static_cast<int>(i)).uids();
+          matched[{text_keys[i]->type, text_keys[i]->value}].insert(m.begin(), m.end());
+        }
+        for (const auto& [seq, rec] : undecided) {
+          const uint32_t u = rec->uid();
+          TextOracle oracle = [&matched, u](const SearchKey& k) {
+            auto it = matched.find({k.type, k.value});
+            return it != matched.end() && it->second.count(u) > 0;
+          };
+          if (MatchesWithText(key, SearchMessage{seq, rec}, limits, oracle)) {
+            hits.push_back(uid ? u : seq);
+          }
+        }
       }
     }
     std::sort(hits.begin(), hits.end());
+    std::set<SearchReturnOption> opts;
+    if (a.return_options) opts.insert(a.return_options->begin(), a.return_options->end());
+    const bool save = opts.erase(SearchReturnOption::kSave) > 0;
+    if (save) {
+      // RFC 5182: the result is kept by UID, so that later expunges shrink it.
+      saved_uids_.clear();
+      for (uint32_t h : hits) saved_uids_.push_back(uid ? h : v.AtSeq(h).uid);
+      std::sort(saved_uids_.begin(), saved_uids_.end());
+    }
+    // "RETURN ()" means ALL (RFC 4731), and so does a plain SEARCH for an IMAP4rev2 client,
+    // which always gets ESEARCH (RFC 9051 6.4.4). SAVE alone sends no ESEARCH (RFC 5182 2.1).
+    if (opts.empty() && !save) opts.insert(SearchReturnOption::kAll);
     std::string out;
-    if (a.return_options) {
+    if ((a.return_options || rev2_) && opts.empty()) {
+      // Saved only.
+    } else if (a.return_options || rev2_) {
       std::string line = "ESEARCH (TAG \"" + tag + "\")";
       if (uid) line += " UID";
-      std::set<SearchReturnOption> opts(a.return_options->begin(), a.return_options->end());
-      if (opts.empty()) opts.insert(SearchReturnOption::kAll);
       if (!hits.empty()) {
         if (opts.count(SearchReturnOption::kMin)) line += " MIN " + std::to_string(hits.front());
         if (opts.count(SearchReturnOption::kMax)) line += " MAX " + std::to_string(hits.back());
@@ -1128,7 +1311,10 @@ class Session {
   bool read_only_ = false;
   bool condstore_ = false;
   bool qresync_ = false;  // ENABLE QRESYNC: expunges are told as VANISHED.
-  bool utf8_ = false;
+  bool utf8_ = false;         // UTF-8 mailbox names and quoted strings (rev2 or UTF8=ACCEPT).
+  bool utf8_accept_ = false;  // ENABLE UTF8=ACCEPT (RFC 6855): SEARCH CHARSET is BAD.
+  bool rev2_ = false;         // ENABLE IMAP4rev2 (RFC 9051).
+  std::vector<uint32_t> saved_uids_;  // SEARCH RETURN (SAVE) result, ascending (RFC 5182).
 };
 
 }  // namespace

@@ -1,7 +1,10 @@
 // SEARCH evaluation (RFC 3501 6.4.4, RFC 9051 6.4.4, MODSEQ from RFC 7162, OLDER/YOUNGER from
 // RFC 5032): does one message match a parsed SearchKey tree? Pure logic over the stored
-// MessageRecord and, for BODY/TEXT, the raw message bytes: no I/O, no store. The session asks
-// NeedsStructure()/NeedsBody() once per command so that it fetches only what the keys use.
+// MessageRecord and, for BODY/TEXT, either the raw message bytes or the answers of the store's
+// text search (MatchesWithText): no I/O, no store. The session asks NeedsStructure() once per
+// command so that it fetches only what the keys use, decides what it can without bodies
+// (MatchesWithoutBody), and sends the rest to the store in one SearchText call. The text rules
+// (decoding, charsets, folding) live in common/mail_text.h, shared with the store.
 //
 // Matching rules (Dovecot-compatible where the RFCs leave room):
 //   - Sequence sets use `*` = max_seq, UID sets `*` = max_uid; "UID n:*" with n beyond the
@@ -31,6 +34,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cas/imap/codec/command.h"
 #include "store.pb.h"
@@ -66,6 +70,19 @@ bool NeedsBody(const SearchKey& key);
 // match.
 bool Matches(const SearchKey& key, const SearchMessage& m, const SearchLimits& limits,
              const std::function<std::string_view()>& raw);
+
+// BODY and TEXT answered from elsewhere: true if the message matches that key. A session
+// asks the store, which searches the bodies where they are (one call per SEARCH command).
+using TextOracle = std::function<bool(const SearchKey& key)>;
+
+// Like Matches, but BODY and TEXT keys are answered by `text` (called only for messages the
+// cheaper keys do not decide).
+bool MatchesWithText(const SearchKey& key, const SearchMessage& m, const SearchLimits& limits,
+                     const TextOracle& text);
+
+// The BODY and TEXT keys of `key`, each distinct (type, value) once, in tree order. The
+// pointers point into `key`.
+void CollectTextKeys(const SearchKey& key, std::vector<const SearchKey*>* out);
 
 // Evaluates `key` without the raw message: true or false when the other keys decide, std::nullopt
 // when the answer depends on a BODY or TEXT key (then fetch the raw message and call Matches).

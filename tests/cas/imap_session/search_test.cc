@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "cas/imap/codec/parser.h"
+#include "common/mail_text.h"
 #include "mailboxstore/core/mime_parser.h"
 
 namespace cas::imap {
@@ -598,6 +601,54 @@ TEST(SearchCharsetTest, OnlyUtf8AndUsAscii) {
   args = ParseSearch("SUBJECT x");
   ASSERT_TRUE(args.has_value());
   EXPECT_TRUE(IsSupportedCharset(args->charset));
+}
+
+// The session sends the distinct BODY/TEXT keys to the store in one call and evaluates the
+// rest of the tree with the store's answers: the result is the same as reading every body.
+TEST_F(SearchTest, StoreAnsweredTextKeysGiveTheSameResult) {
+  for (const std::string& criteria : std::vector<std::string>{
+           "BODY meet", "TEXT afternoon", "NOT BODY meet", "OR BODY needle FLAGGED",
+        "UNSEEN BODY \"\"", "BODY meet BODY meet", "OR (TEXT e BODY zzz) NOT TEXT i",
+        "SEEN BODY meet", "TEXT Joe BODY tomorrow", "UID 20:* BODY " + Literal("МИР")}) {
+    const SearchKey key = ParseKey(criteria);
+    std::vector<const SearchKey*> text_keys;
+    CollectTextKeys(key, &text_keys);
+    for (size_t i = 0; i < text_keys.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        EXPECT_FALSE(text_keys[i]->type == text_keys[j]->type &&
+                     text_keys[i]->value == text_keys[j]->value)
+            << criteria << ": a key is sent twice";
+      }
+    }
+    for (size_t i = 0; i < messages_.size(); ++i) {
+      const StoredMessage& m = messages_[i];
+      const SearchMessage message{static_cast<uint32_t>(i + 1), &m.rec};
+      const std::function<std::string_view()> raw = [&] { return std::string_view(m.raw); };
+      // What the store computes for one key (common/mail_text.h over the stored body).
+      int asked = 0;
+      const TextOracle store = [&](const SearchKey& k) {
+        ++asked;
+        EXPECT_TRUE(std::any_of(text_keys.begin(), text_keys.end(), [&](const SearchKey* t) {
+          return t->type == k.type && t->value == k.value;
+        }));
+        const std::string needle = common::FoldCase(k.value);
+        if (k.type == SearchKeyType::kText &&
+            common::FoldedHeaderBlock(m.rec.structure()).find(needle) != std::string::npos) {
+          return true;
+        }
+        return common::FoldedBodyText(m.raw, m.rec.structure().body(), SIZE_MAX)
+                   .find(needle) != std::string::npos;
+      };
+      EXPECT_EQ(MatchesWithText(key, message, limits_, store), Matches(key, message, limits_, raw))
+          << criteria << " seq " << i + 1;
+      if (!NeedsBody(key)) {
+        EXPECT_EQ(asked, 0);
+      }
+    }
+  }
+  std::vector<const SearchKey*> none;
+  CollectTextKeys(ParseKey("FROM x OR SEEN SUBJECT y"), &none);
+  EXPECT_TRUE(none.empty());
 }
 
 TEST(SearchMessageTest, NullRecordMatchesNothing) {

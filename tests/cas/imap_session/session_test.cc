@@ -1,0 +1,456 @@
+// The post-login IMAP session over a loopback socket with an in-memory fake store that counts
+// the calls it gets: IMAP4rev2 and UTF8=ACCEPT after ENABLE, SEARCH BODY/TEXT as one store
+// call, SEARCHRES, LIST (SUBSCRIBED RECURSIVEMATCH), and QRESYNC when the store's change log
+// no longer reaches back far enough.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cas/imap/session/imap_session.h"
+#include "common/mail_text.h"
+#include "mailboxstore/api/mail_store.h"
+#include "mailboxstore/core/mime_parser.h"
+
+namespace cas::imap {
+namespace {
+
+bool InRanges(uint32_t uid, const google::protobuf::RepeatedPtrField<mail::v1::UidRange>& r) {
+  if (r.empty()) return true;
+  for (const auto& x : r) {
+    if (uid >= x.first() && uid <= x.last()) return true;
+  }
+  return false;
+}
+
+// One mailbox with the folders INBOX (id 1) and "Ünïcødé" (id 2), "Lists" (id 3) and
+// "Lists/Work" (id 4). Every call is counted.
+class FakeStore : public mailboxstore::MailStore {
+ public:
+  struct Message {
+    mail::v1::MessageRecord rec;  // With structure.
+    std::string raw;
+  };
+
+  FakeStore() {
+    AddFolder(1, "INBOX");
+    AddFolder(2,
+              "\xC3\x9Cn\xC3\xAF"
+              "c\xC3\xB8"
+              "d\xC3\xA9");
+    AddFolder(3, "Lists");
+    AddFolder(4, "Lists/Work");
+    folders_[3].set_has_children(true);
+  }
+
+  void AddFolder(uint32_t id, const std::string& name) {
+    mail::v1::Folder f;
+    f.set_id(id);
+    f.set_name(name);
+    f.set_uidvalidity(7);
+    f.set_uidnext(1);
+    folders_[id] = f;
+  }
+
+  uint32_t Add(const std::string& raw, std::vector<std::string> flags = {}) {
+    mail::v1::Folder& f = folders_[1];
+    Message m;
+    m.raw = raw;
+    m.rec.set_uid(f.uidnext());
+    for (auto& fl : flags) m.rec.add_flags(fl);
+    m.rec.set_modseq(++modseq_);
+    m.rec.set_size(raw.size());
+    *m.rec.mutable_structure() = mailboxstore::ParseMessage(raw);
+    f.set_uidnext(f.uidnext() + 1);
+    f.set_messages(f.messages() + 1);
+    f.set_highest_modseq(modseq_);
+    inbox_.push_back(std::move(m));
+    return f.uidnext() - 1;
+  }
+
+  // Drops UIDs without telling anyone (another session's expunge while the client was away).
+  void Drop(uint32_t uid) {
+    for (auto it = inbox_.begin(); it != inbox_.end(); ++it) {
+      if (it->rec.uid() == uid) {
+        inbox_.erase(it);
+        break;
+      }
+    }
+    folders_[1].set_messages(static_cast<uint32_t>(inbox_.size()));
+    folders_[1].set_highest_modseq(++modseq_);
+  }
+
+  std::map<std::string, int> calls;
+  std::set<std::string> subscriptions;
+  bool changes_trimmed = false;
+
+  Result<mail::v1::ListFoldersResponse> ListFolders(
+      const mail::v1::ListFoldersRequest& req) override {
+    ++calls["ListFolders"];
+    mail::v1::ListFoldersResponse r;
+    if (req.subscribed_only()) {
+      for (const std::string& name : subscriptions) {
+        mail::v1::Folder* out = r.add_folders();
+        out->set_name(name);
+        out->set_subscribed(true);
+        for (const auto& [id, f] : folders_) {
+          if (f.name() == name) *out = f;
+        }
+        out->set_subscribed(true);
+      }
+    } else {
+      for (const auto& [id, f] : folders_) *r.add_folders() = f;
+    }
+    co_return r;
+  }
+  Result<mail::v1::FolderResponse> GetFolder(const mail::v1::GetFolderRequest& req) override {
+    ++calls["GetFolder"];
+    mail::v1::FolderResponse r;
+    for (const auto& [id, f] : folders_) {
+      if (f.name() == req.folder().name() || id == req.folder().id()) {
+        *r.mutable_folder() = f;
+        co_return r;
+      }
+    }
+    co_return common::NotFoundError("no folder");
+  }
+  Result<mail::v1::FolderResponse> CreateFolder(const mail::v1::CreateFolderRequest&) override {
+    co_return common::Status(common::StatusCode::kUnimplemented, "fake");
+  }
+  Result<mail::v1::DeleteFolderResponse> DeleteFolder(
+      const mail::v1::DeleteFolderRequest&) override {
+    co_return common::Status(common::StatusCode::kUnimplemented, "fake");
+  }
+  Result<mail::v1::RenameFolderResponse> RenameFolder(
+      const mail::v1::RenameFolderRequest&) override {
+    co_return common::Status(common::StatusCode::kUnimplemented, "fake");
+  }
+  Result<mail::v1::FolderResponse> SubscribeFolder(
+      const mail::v1::SubscribeFolderRequest&) override {
+    co_return common::Status(common::StatusCode::kUnimplemented, "fake");
+  }
+  Result<mail::v1::AppendResponse> Append(const mail::v1::AppendRequest& req) override {
+    ++calls["Append"];
+    std::vector<std::string> flags(req.flags().begin(), req.flags().end());
+    uint32_t uid = Add(req.message(), flags);
+    mail::v1::AppendResponse r;
+    r.set_folder_id(1);
+    r.set_uidvalidity(7);
+    r.set_uid(uid);
+    r.set_modseq(modseq_);
+    co_return r;
+  }
+  Result<mail::v1::DeliverResponse> Deliver(const mail::v1::DeliverRequest&) override {
+    co_return common::Status(common::StatusCode::kUnimplemented, "fake");
+  }
+  Result<mail::v1::FetchResponse> Fetch(const mail::v1::FetchRequest& req) override {
+    ++calls["Fetch"];
+    mail::v1::FetchResponse r;
+    r.set_uidvalidity(7);
+    r.set_highest_modseq(modseq_);
+    if (req.folder().id() != 1 && req.folder().name() != "INBOX") co_return r;
+    for (const Message& m : inbox_) {
+      if (!InRanges(m.rec.uid(), req.uids())) continue;
+      if (req.changed_since() != 0 && m.rec.modseq() <= req.changed_since()) continue;
+      mail::v1::MessageRecord* out = r.add_messages();
+      *out = m.rec;
+      if (!req.with_structure()) out->clear_structure();
+    }
+    co_return r;
+  }
+  Result<std::string> GetBody(const mail::v1::GetBodyRequest& req) override {
+    ++calls["GetBody"];
+    for (const Message& m : inbox_) {
+      if (m.rec.uid() == req.uid()) co_return m.raw;
+    }
+    co_return common::NotFoundError("no message");
+  }
+  Result<mail::v1::StoreFlagsResponse> StoreFlags(const mail::v1::StoreFlagsRequest&) override {
+    co_return common::Status(common::StatusCode::kUnimplemented, "fake");
+  }
+  Result<mail::v1::ExpungeResponse> Expunge(const mail::v1::ExpungeRequest&) override {
+    co_return common::Status(common::StatusCode::kUnimplemented, "fake");
+  }
+  Result<mail::v1::CopyResponse> Copy(const mail::v1::CopyRequest&) override {
+    co_return common::Status(common::StatusCode::kUnimplemented, "fake");
+  }
+  Result<mail::v1::SearchTextResponse> SearchText(const mail::v1::SearchTextRequest& req) override {
+    ++calls["SearchText"];
+    mail::v1::SearchTextResponse r;
+    for (int i = 0; i < req.criteria_size(); ++i) r.add_matches();
+    for (const Message& m : inbox_) {
+      if (!InRanges(m.rec.uid(), req.uids())) continue;
+      ++searched;
+      const std::string body = common::FoldedBodyText(m.raw, m.rec.structure().body(), 10 << 20);
+      const std::string headers = common::FoldedHeaderBlock(m.rec.structure());
+      for (int i = 0; i < req.criteria_size(); ++i) {
+        const std::string needle = common::FoldCase(req.criteria(i).text());
+        if (body.find(needle) != std::string::npos ||
+            (req.criteria(i).include_headers() && headers.find(needle) != std::string::npos)) {
+          r.mutable_matches(i)->add_uids(m.rec.uid());
+        }
+      }
+    }
+    co_return r;
+  }
+  Result<mail::v1::GetChangesResponse> GetChanges(const mail::v1::GetChangesRequest&) override {
+    ++calls["GetChanges"];
+    if (changes_trimmed) co_return common::Status(common::StatusCode::kOutOfRange, "trimmed");
+    co_return mail::v1::GetChangesResponse();
+  }
+  Result<mail::v1::MailboxStatsResponse> MailboxStats(
+      const mail::v1::MailboxStatsRequest&) override {
+    co_return common::Status(common::StatusCode::kUnimplemented, "fake");
+  }
+  Result<mail::v1::ResolveAddressResponse> ResolveAddress(
+      const mail::v1::ResolveAddressRequest&) override {
+    co_return common::Status(common::StatusCode::kUnimplemented, "fake");
+  }
+
+  int searched = 0;  // Messages SearchText looked at.
+
+ private:
+  std::map<uint32_t, mail::v1::Folder> folders_;
+  std::vector<Message> inbox_;
+  uint64_t modseq_ = 0;
+};
+
+// A session on a loopback connection; the test is the client, with blocking reads.
+class SessionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    asio::ip::tcp::acceptor acceptor(
+        io_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    client_ = std::make_unique<asio::ip::tcp::socket>(client_io_);
+    client_->connect(acceptor.local_endpoint());
+    asio::ip::tcp::socket server = acceptor.accept();
+    auto settings = std::make_shared<mail::v1::ProtocolSettings>();
+    settings->set_max_command_size(10240);
+    settings->set_max_message_size(1 << 20);
+    settings->set_authenticated_connection_timeout_seconds(60);
+    auto stream = std::make_unique<common::Stream>(std::move(server), nullptr);
+    conn_ = std::make_unique<ImapConnection>(std::move(stream), settings, "s1", nullptr);
+    mailbox_.set_id(1);
+    asio::co_spawn(io_, RunImapSession(*conn_, store_, router_, mailbox_, "L1"), asio::detached);
+    thread_ = std::thread([this] { io_.run(); });
+    EXPECT_EQ(ReadUntil("L1").back().substr(0, 5), "L1 OK");
+  }
+
+  void TearDown() override {
+    client_->close();
+    thread_.join();
+  }
+
+  // Lines (without CRLF) up to and including the one starting with `tag `.
+  std::vector<std::string> ReadUntil(const std::string& tag) {
+    std::vector<std::string> lines;
+    for (;;) {
+      size_t eol;
+      while ((eol = buffer_.find("\r\n")) == std::string::npos) {
+        char chunk[4096];
+        boost::system::error_code ec;
+        size_t n = client_->read_some(asio::buffer(chunk), ec);
+        if (ec) {
+          ADD_FAILURE() << "connection closed waiting for " << tag;
+          return lines;
+        }
+        buffer_.append(chunk, n);
+      }
+      lines.push_back(buffer_.substr(0, eol));
+      buffer_.erase(0, eol + 2);
+      if (lines.back().rfind(tag + " ", 0) == 0) return lines;
+    }
+  }
+
+  // Sends "T<n> <command>"; returns the untagged lines and the tagged one last.
+  std::vector<std::string> Command(const std::string& command) {
+    const std::string tag = "T" + std::to_string(++counter_);
+    const std::string line = tag + " " + command + "\r\n";
+    asio::write(*client_, asio::buffer(line));
+    return ReadUntil(tag);
+  }
+
+  FakeStore store_;
+  ChangeRouter router_;
+  mail::v1::Mailbox mailbox_;
+  asio::io_context io_;
+  asio::io_context client_io_;
+  std::unique_ptr<asio::ip::tcp::socket> client_;
+  std::unique_ptr<ImapConnection> conn_;
+  std::thread thread_;
+  std::string buffer_;
+  int counter_ = 0;
+};
+
+std::string Msg(const std::string& subject, const std::string& body) {
+  return "From: a@example.test\r\nSubject: " + subject + "\r\n\r\n" + body + "\r\n";
+}
+
+TEST_F(SessionTest, SearchBodyIsOneStoreCallWhateverTheNumberOfMessages) {
+  for (int i = 1; i <= 300; ++i) {
+    store_.Add(Msg("m" + std::to_string(i), i % 100 == 0 ? "the Needle is here" : "hay"),
+               i % 2 == 0 ? std::vector<std::string>{"\\Seen"} : std::vector<std::string>{});
+  }
+  ASSERT_EQ(Command("SELECT INBOX").back().substr(0, 5), "T1 OK");
+  store_.calls.clear();
+  auto r = Command("SEARCH BODY needle");
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0], "* SEARCH 100 200 300");
+  EXPECT_EQ(store_.calls["Fetch"], 1);
+  EXPECT_EQ(store_.calls["SearchText"], 1);
+  EXPECT_EQ(store_.calls["GetBody"], 0);
+  EXPECT_EQ(store_.searched, 300);
+
+  // Cheaper keys narrow the candidates the store reads; TEXT matches headers too.
+  store_.calls.clear();
+  store_.searched = 0;
+  r = Command("UID SEARCH UNSEEN OR TEXT m7 BODY NEEDLE");
+  EXPECT_EQ(r[0], "* SEARCH 7 71 73 75 77 79");
+  EXPECT_EQ(store_.calls["SearchText"], 1);
+  EXPECT_EQ(store_.searched, 150 - 6);  // Unseen, minus those whose subject has "m7".
+  // Keys that need no body never call SearchText.
+  store_.calls.clear();
+  r = Command("SEARCH SUBJECT m300");
+  EXPECT_EQ(r[0], "* SEARCH 300");
+  EXPECT_EQ(store_.calls["SearchText"], 0);
+}
+
+TEST_F(SessionTest, Imap4rev2AfterEnable) {
+  store_.Add(Msg("one", "x"));
+  store_.Add(Msg("two", "y"));
+  auto caps = Command("CAPABILITY");
+  EXPECT_NE(caps[0].find(" IMAP4rev1 IMAP4rev2 "), std::string::npos) << caps[0];
+  EXPECT_NE(caps[0].find(" UTF8=ACCEPT"), std::string::npos) << caps[0];
+  // IMAP4rev1 until enabled: RECENT, SEARCH, modified UTF-7 names.
+  auto sel = Command("SELECT INBOX");
+  EXPECT_NE(std::find(sel.begin(), sel.end(), "* 0 RECENT"), sel.end());
+  EXPECT_EQ(Command("SEARCH ALL")[0], "* SEARCH 1 2");
+  auto list = Command("LIST \"\" \"%\"");
+  EXPECT_NE(
+      std::find(list.begin(), list.end(), "* LIST (\\HasNoChildren) \"/\" &ANw-n&AO8-c&APg-d&AOk-"),
+      list.end());
+
+  auto en = Command("ENABLE IMAP4rev2");
+  EXPECT_EQ(en[0], "* ENABLED IMAP4rev2");
+  sel = Command("SELECT INBOX");
+  for (const auto& line : sel) EXPECT_EQ(line.find("RECENT"), std::string::npos) << line;
+  EXPECT_EQ(sel.back().substr(0, 17), "T6 OK [READ-WRITE");
+  // SEARCH answers with ESEARCH (RFC 9051 6.4.4), UID marked, ALL omitted when empty.
+  auto r = Command("SEARCH ALL");
+  EXPECT_EQ(r[0], "* ESEARCH (TAG \"T7\") ALL 1:2");
+  r = Command("UID SEARCH SUBJECT two");
+  EXPECT_EQ(r[0], "* ESEARCH (TAG \"T8\") UID ALL 2");
+  r = Command("UID SEARCH SUBJECT none");
+  EXPECT_EQ(r[0], "* ESEARCH (TAG \"T9\") UID");
+  r = Command("SEARCH RETURN (COUNT) ALL");
+  EXPECT_EQ(r[0], "* ESEARCH (TAG \"T10\") COUNT 2");
+  // Mailbox names in UTF-8, both ways.
+  list = Command("LIST \"\" \"%\"");
+  EXPECT_NE(std::find(list.begin(), list.end(),
+                      "* LIST (\\HasNoChildren) \"/\" \"\xC3\x9Cn\xC3\xAF"
+                      "c\xC3\xB8"
+                      "d\xC3\xA9\""),
+            list.end());
+  r = Command(
+      "STATUS \"\xC3\x9Cn\xC3\xAF"
+      "c\xC3\xB8"
+      "d\xC3\xA9\" (MESSAGES SIZE DELETED)");
+  EXPECT_EQ(r[0],
+            "* STATUS \"\xC3\x9Cn\xC3\xAF"
+            "c\xC3\xB8"
+            "d\xC3\xA9\" (MESSAGES 0 SIZE 0 DELETED 0)");
+  EXPECT_EQ(Command("NAMESPACE")[0], "* NAMESPACE ((\"\" \"/\")) NIL NIL");
+  EXPECT_EQ(Command("UNSELECT").back(), "T14 OK UNSELECT completed.");
+}
+
+TEST_F(SessionTest, SearchResultSavedAndUsedAsDollar) {
+  for (int i = 1; i <= 5; ++i) store_.Add(Msg("s" + std::to_string(i), "x"));
+  Command("SELECT INBOX");
+  // SAVE alone sends no ESEARCH (RFC 5182 2.1).
+  auto r = Command("SEARCH RETURN (SAVE) OR SUBJECT s2 SUBJECT s4");
+  ASSERT_EQ(r.size(), 1u) << r[0];
+  r = Command("FETCH $ (UID)");
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0], "* 2 FETCH (UID 2)");
+  EXPECT_EQ(r[1], "* 4 FETCH (UID 4)");
+  r = Command("UID SEARCH $ SUBJECT s4");
+  EXPECT_EQ(r[0], "* SEARCH 4");
+  r = Command("SEARCH RETURN (SAVE MIN) SUBJECT s5");
+  EXPECT_EQ(r[0], "* ESEARCH (TAG \"T5\") MIN 5");
+  EXPECT_EQ(Command("SEARCH $")[0], "* SEARCH 5");
+}
+
+TEST_F(SessionTest, Utf8AcceptNamesAndSearchCharset) {
+  store_.Add(
+      Msg("Gr\xC3\xBC\xC3\x9F"
+          "e",
+          "x"));
+  EXPECT_EQ(Command("ENABLE UTF8=ACCEPT")[0], "* ENABLED UTF8=ACCEPT");
+  auto r = Command(
+      "STATUS \"\xC3\x9Cn\xC3\xAF"
+      "c\xC3\xB8"
+      "d\xC3\xA9\" (MESSAGES)");
+  EXPECT_EQ(r.back().substr(0, 5), "T2 OK") << r.back();
+  Command("SELECT INBOX");
+  // RFC 6855 3: a CHARSET conflicts with UTF-8 everywhere.
+  r = Command("SEARCH CHARSET UTF-8 SUBJECT x");
+  EXPECT_EQ(r.back().substr(0, 6), "T4 BAD") << r.back();
+  r = Command("SEARCH SUBJECT \"GR\xC3\x9C\"");
+  EXPECT_EQ(r[0], "* SEARCH 1");
+  // The UTF8 APPEND data item (RFC 6855 4).
+  const std::string message = "Subject: \xC3\xA9t\xC3\xA9\r\n\r\nbody\r\n";
+  const std::string append =
+      "T6 APPEND INBOX UTF8 (~{" + std::to_string(message.size()) + "+}\r\n" + message + ")\r\n";
+  ++counter_;
+  asio::write(*client_, asio::buffer(append));
+  r = ReadUntil("T6");
+  EXPECT_NE(r.back().find("OK [APPENDUID 7 2]"), std::string::npos) << r.back();
+}
+
+TEST_F(SessionTest, ListSubscribedRecursiveMatchGivesChildInfo) {
+  store_.subscriptions = {"INBOX", "Lists/Work", "Gone/Child"};
+  auto r = Command("LIST (SUBSCRIBED RECURSIVEMATCH) \"\" \"%\"");
+  ASSERT_EQ(r.size(), 4u);
+  // Parents of subscribed mailboxes that "%" hides: CHILDINFO, whether they exist or not.
+  EXPECT_EQ(r[0], "* LIST (\\NonExistent) \"/\" Gone (\"CHILDINFO\" (\"SUBSCRIBED\"))");
+  EXPECT_EQ(r[1], "* LIST (\\HasNoChildren \\Subscribed) \"/\" INBOX");
+  EXPECT_EQ(r[2], "* LIST (\\HasChildren) \"/\" Lists (\"CHILDINFO\" (\"SUBSCRIBED\"))");
+  EXPECT_EQ(store_.calls["ListFolders"], 2);
+  // "*" lists the children themselves (and still marks their parents).
+  r = Command("LIST (SUBSCRIBED RECURSIVEMATCH) \"\" \"Lists*\"");
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[1], "* LIST (\\HasNoChildren \\Subscribed) \"/\" Lists/Work");
+  // REMOTE is accepted; there are no remote mailboxes.
+  auto plain = Command("LIST \"\" \"*\"");
+  auto remote = Command("LIST (REMOTE) \"\" \"*\"");
+  plain.pop_back();
+  remote.pop_back();
+  EXPECT_EQ(plain, remote);
+}
+
+TEST_F(SessionTest, QresyncFallsBackWhenTheChangeLogWasTrimmed) {
+  for (int i = 1; i <= 6; ++i) store_.Add(Msg("q" + std::to_string(i), "x"));
+  Command("ENABLE QRESYNC");
+  auto sel = Command("SELECT INBOX");
+  ASSERT_EQ(sel.back().substr(0, 5), "T2 OK");
+  Command("UNSELECT");
+  // Another client expunged 2 and 5; the store no longer has those changes.
+  store_.Drop(2);
+  store_.Drop(5);
+  store_.changes_trimmed = true;
+  auto r = Command("SELECT INBOX (QRESYNC (7 6))");
+  EXPECT_EQ(store_.calls["GetChanges"], 1);
+  // Every UID below UIDNEXT that is not there is reported (RFC 7162 3.2.5.2 allows it).
+  EXPECT_NE(std::find(r.begin(), r.end(), "* VANISHED (EARLIER) 2,5"), r.end());
+  // The client's known UIDs narrow it.
+  r = Command("SELECT INBOX (QRESYNC (7 6 1:4))");
+  EXPECT_NE(std::find(r.begin(), r.end(), "* VANISHED (EARLIER) 2"), r.end());
+}
+
+}  // namespace
+}  // namespace cas::imap

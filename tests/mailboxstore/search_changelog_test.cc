@@ -1,0 +1,148 @@
+// The store's text search (SEARCH BODY/TEXT in one call) and the bounded change log.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/mailboxstore/store_fixture.h"
+
+namespace mailboxstore::testing {
+namespace {
+
+std::string Plain(const std::string& subject, const std::string& body,
+                  const std::string& extra_headers = "") {
+  return "From: Alice <alice@example.test>\r\nTo: bob@example.test\r\nSubject: " + subject +
+         "\r\n" + extra_headers + "\r\n" + body + "\r\n";
+}
+
+class SearchTextTest : public StoreFixture {
+ protected:
+  void SetUp() override {
+    StoreFixture::SetUp();
+    mb_ = NewMailbox("alice").id();
+  }
+
+  struct Criterion {
+    bool text;  // TEXT (headers too); BODY otherwise.
+    std::string needle;
+  };
+
+  // The UIDs matching each criterion, searching `uids` (empty: all).
+  std::vector<std::vector<uint32_t>> Search(const std::vector<Criterion>& criteria,
+                                            std::vector<std::pair<uint32_t, uint32_t>> uids = {},
+                                            grpc::Status* status = nullptr) {
+    grpc::ClientContext ctx;
+    mail::v1::SearchTextRequest req;
+    req.set_mailbox_id(mb_);
+    req.mutable_folder()->set_name("INBOX");
+    for (const auto& [first, last] : uids) {
+      auto* r = req.add_uids();
+      r->set_first(first);
+      r->set_last(last);
+    }
+    for (const auto& c : criteria) {
+      auto* out = req.add_criteria();
+      out->set_include_headers(c.text);
+      out->set_text(c.needle);
+    }
+    mail::v1::SearchTextResponse resp;
+    grpc::Status s = store_->SearchText(&ctx, req, &resp);
+    if (status != nullptr) *status = s;
+    if (status == nullptr) {
+      EXPECT_TRUE(s.ok()) << s.error_message();
+    }
+    std::vector<std::vector<uint32_t>> out;
+    for (const auto& m : resp.matches()) out.emplace_back(m.uids().begin(), m.uids().end());
+    return out;
+  }
+
+  uint64_t mb_ = 0;
+};
+
+TEST_F(SearchTextTest, MatchesDecodedBodiesIgnoringCaseInOneCall) {
+  AppendMessage(mb_, "INBOX", Plain("one", "The quick brown fox"));  // UID 1
+  // Quoted-printable Latin-1: "Grüße aus Köln".
+  AppendMessage(mb_, "INBOX",
+                Plain("two", "Gr=FC=DFe aus K=F6ln",
+                      "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=iso-8859-1\r\n"
+                      "Content-Transfer-Encoding: quoted-printable\r\n"));  // UID 2
+  // Base64 UTF-8 Cyrillic: "Привет мир".
+  AppendMessage(mb_, "INBOX",
+                Plain("three", "0J/RgNC40LLQtdGCINC80LjRgA==",
+                      "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                      "Content-Transfer-Encoding: base64\r\n"));       // UID 3
+  AppendMessage(mb_, "INBOX", Plain("Quick report", "nothing here"));  // UID 4
+
+  auto r = Search(
+      {{false, "QUICK"}, {false, "KÖLN"}, {false, "мир"}, {true, "quick"}, {false, "absent"}});
+  ASSERT_EQ(r.size(), 5u);
+  EXPECT_EQ(r[0], (std::vector<uint32_t>{1}));     // BODY: the subject of 4 does not count.
+  EXPECT_EQ(r[1], (std::vector<uint32_t>{2}));     // Decoded QP, Latin-1, folded.
+  EXPECT_EQ(r[2], (std::vector<uint32_t>{3}));     // Decoded base64 UTF-8.
+  EXPECT_EQ(r[3], (std::vector<uint32_t>{1, 4}));  // TEXT: body or header.
+  EXPECT_TRUE(r[4].empty());
+
+  // Only the candidates the session asks about are searched.
+  auto some = Search({{false, "quick"}, {true, "quick"}}, {{2, 4}});
+  ASSERT_EQ(some.size(), 2u);
+  EXPECT_TRUE(some[0].empty());
+  EXPECT_EQ(some[1], (std::vector<uint32_t>{4}));
+}
+
+TEST_F(SearchTextTest, UnknownFolderIsNotFound) {
+  grpc::ClientContext ctx;
+  mail::v1::SearchTextRequest req;
+  req.set_mailbox_id(mb_);
+  req.mutable_folder()->set_name("Nope");
+  req.add_criteria()->set_text("x");
+  mail::v1::SearchTextResponse resp;
+  grpc::Status s = store_->SearchText(&ctx, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+// A store that keeps the changes of only the last 10 MODSEQs.
+class ChangeLogTrimTest : public SearchTextTest {
+ protected:
+  void Customize(StoreServerOptions* o) override { o->store.changelog_retained_modseqs = 10; }
+
+  grpc::Status Changes(uint64_t since, mail::v1::GetChangesResponse* resp) {
+    grpc::ClientContext ctx;
+    mail::v1::GetChangesRequest req;
+    req.set_mailbox_id(mb_);
+    req.mutable_folder()->set_name("INBOX");
+    req.set_since_modseq(since);
+    return store_->GetChanges(&ctx, req, resp);
+  }
+};
+
+TEST_F(ChangeLogTrimTest, OldChangesAreTrimmedAndAskingForThemIsOutOfRange) {
+  uint64_t last = 0;
+  for (int i = 0; i < 40; ++i) last = AppendMessage(mb_, "INBOX", Plain("m", "x")).modseq();
+  mail::v1::GetChangesResponse resp;
+  // Everything since 5 MODSEQs ago is still there, complete and in order.
+  ASSERT_TRUE(Changes(last - 5, &resp).ok());
+  ASSERT_EQ(resp.changes_size(), 5);
+  EXPECT_EQ(resp.changes(0).modseq(), last - 4);
+  EXPECT_EQ(resp.changes(4).modseq(), last);
+  // The beginning of the log is gone: no partial answer that would look complete.
+  resp.Clear();
+  grpc::Status s = Changes(0, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::OUT_OF_RANGE) << s.error_message();
+  EXPECT_EQ(resp.changes_size(), 0);
+  // The floor survives a restart, and the log stays bounded (limit + an eighth).
+  Restart();
+  s = Changes(last - 20, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  uint64_t oldest_ok = 0;
+  for (uint64_t since = last; since > 0; --since) {
+    mail::v1::GetChangesResponse r;
+    if (!Changes(since, &r).ok()) break;
+    oldest_ok = since;
+    EXPECT_EQ(r.changes_size(), static_cast<int>(last - since));
+  }
+  EXPECT_GE(last - oldest_ok, 10u);
+  EXPECT_LE(last - oldest_ok, 10u + 10u / 8u + 1u);
+}
+
+}  // namespace
+}  // namespace mailboxstore::testing
