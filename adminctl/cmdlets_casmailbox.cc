@@ -4,6 +4,7 @@
 #include <string_view>
 #include <vector>
 
+#include "adminctl/client_access.h"
 #include "adminctl/cmdlet.h"
 #include "adminctl/mailbox_lookup.h"
 #include "adminctl/parser/strings.h"
@@ -52,12 +53,13 @@ std::string NameOf(const EnumName<E> (&table)[N], E value) {
   return std::to_string(static_cast<int>(value));
 }
 
-// The properties -ProtocolSettings adds (server names, ports and TLS modes a user enters in
-// a client). They stay empty until the server settings API exists.
-constexpr std::string_view kProtocolSettingsProperties[] = {
-    "ExternalImapSettings", "InternalImapSettings", "ExternalPopSettings",
-    "InternalPopSettings",  "ExternalSmtpSettings", "InternalSmtpSettings",
-};
+// -ProtocolSettings: one row per server, port and encryption the mailbox's user can set up in
+// a mail client, as the providers' help pages list them.
+const View& ProtocolSettingsView() {
+  static const View* view = new View{
+      View::Kind::kTable, {"Name", "Protocol", "Server", "Port", "Encryption", "UserName"}};
+  return *view;
+}
 
 const View& CasMailboxView() {
   // Exchange's default columns for Get-CASMailbox.
@@ -79,7 +81,7 @@ std::string FormatTristate(mail::v1::Tristate t) {
   }
 }
 
-Record CasMailboxRecord(const Mailbox& m, bool protocol_settings) {
+Record CasMailboxRecord(const Mailbox& m) {
   Record r;
   r.Add("Name", m.name());
   r.Add("Identity", m.name());  // What Set-CASMailbox binds to when this object is piped.
@@ -105,21 +107,90 @@ Record CasMailboxRecord(const Mailbox& m, bool protocol_settings) {
   r.Add("ImapUseProtocolDefaults", FormatBool(true));
   r.Add("SmtpClientAuthenticationDisabled",
         FormatTristate(m.smtp_client_authentication_disabled()));
-  if (protocol_settings) {
-    for (std::string_view name : kProtocolSettingsProperties) r.Add(std::string(name), "");
-  }
   return r;
+}
+
+// The servers `m`'s user may use: those offered, minus the protocols turned off for the
+// mailbox (Set-CASMailbox, and SmtpClientAuthenticationDisabled falling back to the
+// organisation's setting).
+std::vector<common::ServerEndpoint> MailboxEndpoints(const Mailbox& m, const ClientAccess& access) {
+  std::vector<common::ServerEndpoint> out;
+  if (m.mailbox_disabled() || m.account_disabled()) return out;
+  const common::ClientSettings& servers = access.servers;
+  if (m.imap_enabled()) out.insert(out.end(), servers.imap4.begin(), servers.imap4.end());
+  if (m.pop_enabled()) out.insert(out.end(), servers.pop3.begin(), servers.pop3.end());
+  const bool smtp_off = m.smtp_client_authentication_disabled() == mail::v1::TRISTATE_TRUE ||
+                        (m.smtp_client_authentication_disabled() == mail::v1::TRISTATE_UNSET &&
+                         access.settings.transport().smtp_client_authentication_disabled());
+  if (!smtp_off) out.insert(out.end(), servers.smtp.begin(), servers.smtp.end());
+  return out;
+}
+
+// Exchange's {server:port:SSL, server:port:TLS} form of one protocol's endpoints.
+std::string ConnectionSettings(const std::vector<common::ServerEndpoint>& endpoints,
+                               common::ClientProtocol protocol, const std::string& host) {
+  std::vector<std::string> items;
+  for (const common::ServerEndpoint& e : endpoints) {
+    if (e.protocol != protocol) continue;
+    items.push_back(host + ":" + std::to_string(e.port) + ":" + ExchangeEncryption(e.security));
+  }
+  return FormatMultiValue(items);
+}
+
+// One row per endpoint of `m`. Each row also carries Exchange's six properties
+// (ExternalImapSettings, ...) with the whole lists, for scripts written against Exchange;
+// internal and external clients are told the same names.
+void AddProtocolSettingsRows(const Mailbox& m, const ClientAccess& access, CmdletContext& context,
+                             CmdletOutput* output) {
+  const std::vector<common::ServerEndpoint> endpoints = MailboxEndpoints(m, access);
+  const std::string& host = access.servers.host_name;
+  if (endpoints.empty() || host.empty()) {
+    Warn(context, "No mail client can be set up for '" + m.name() + "' now: " +
+                      (m.mailbox_disabled() || m.account_disabled()
+                           ? std::string("the mailbox is disabled.")
+                           : "no server offers a protocol enabled for it (see Get-Service, "
+                             "Get-CASMailbox and Get-ReceiveConnector)."));
+    return;
+  }
+  const std::string imap = ConnectionSettings(endpoints, common::ClientProtocol::kImap4, host);
+  const std::string pop = ConnectionSettings(endpoints, common::ClientProtocol::kPop3, host);
+  const std::string smtp = ConnectionSettings(endpoints, common::ClientProtocol::kSmtp, host);
+  for (const common::ServerEndpoint& e : endpoints) {
+    Record r;
+    r.Add("Name", m.name());
+    r.Add("Identity", m.name());
+    r.Add("Protocol", ProtocolName(e.protocol));
+    r.Add("Server", host);
+    r.Add("Port", std::to_string(e.port));
+    r.Add("Encryption", ClientEncryption(e.security));
+    // Every login accepts the name or any address; clients are set up with the address.
+    r.Add("UserName", m.primary_smtp_address());
+    r.Add("ExternalImapSettings", imap);
+    r.Add("InternalImapSettings", imap);
+    r.Add("ExternalPopSettings", pop);
+    r.Add("InternalPopSettings", pop);
+    r.Add("ExternalSmtpSettings", smtp);
+    r.Add("InternalSmtpSettings", smtp);
+    output->records.push_back(std::move(r));
+  }
 }
 
 CmdletStatus GetCasMailbox(const BoundCommand& args, const std::vector<Record>&,
                            CmdletContext& context, CmdletOutput* output) {
-  std::vector<Mailbox> mailboxes;
-  if (CmdletStatus s = FindMailboxes(args, context, &mailboxes); !s.ok()) return s;
-  const bool protocol_settings = args.GetSwitch("ProtocolSettings");
-  for (const Mailbox& m : mailboxes) {
-    output->records.push_back(CasMailboxRecord(m, protocol_settings));
+  if (!args.GetSwitch("ProtocolSettings")) {
+    return FindMailboxRecords(args, context, CasMailboxRecord, &output->records);
   }
-  if (protocol_settings) Warn(context, "Protocol settings are not available from this server yet.");
+  // -Filter still selects by the CAS mailbox properties.
+  std::vector<Record> selected;
+  std::vector<Mailbox> mailboxes;
+  if (CmdletStatus s = FindMailboxRecords(args, context, CasMailboxRecord, &selected, &mailboxes);
+      !s.ok()) {
+    return s;
+  }
+  ClientAccess access;
+  if (CmdletStatus s = GetClientAccess(context, &access); !s.ok()) return s;
+  for (const Mailbox& m : mailboxes) AddProtocolSettingsRows(m, access, context, output);
+  output->view = ProtocolSettingsView();
   return CmdletStatus::Ok();
 }
 
@@ -245,6 +316,7 @@ void RegisterCasMailboxCmdlets(CmdletRegistry* registry) {
                       .allow_unlimited = true,
                       .type_name = "Microsoft.Exchange.Data.Unlimited`1[System.UInt32]"},
                      {.name = "ProtocolSettings", .type = ParamType::kSwitch},
+                     {.name = "Filter"},
                  }},
       .handler = GetCasMailbox,
       .default_view = CasMailboxView(),

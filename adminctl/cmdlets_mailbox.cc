@@ -37,6 +37,8 @@ Record MailboxRecord(const Mailbox& m, const CmdletContext& context) {
   r.Add("EmailAddresses", FormatMultiValue(addresses));
   r.Add("ServerName", context.server_name);
   r.Add("AccountDisabled", FormatBool(m.account_disabled()));
+  // False after Disable-Mailbox: no login and no mail accepted, the data kept.
+  r.Add("IsMailboxEnabled", FormatBool(!m.mailbox_disabled()));
   r.Add("WhenCreated", FormatDateTime(m.created_unix()));
   r.Add("IssueWarningQuota", FormatQuota(m.quota().issue_warning_quota()));
   r.Add("ProhibitSendQuota", FormatQuota(m.quota().prohibit_send_quota()));
@@ -161,10 +163,8 @@ CmdletStatus QuotaBytes(const BoundCommand& args, const char* name, uint64_t* by
 
 CmdletStatus GetMailbox(const BoundCommand& args, const std::vector<Record>&,
                         CmdletContext& context, CmdletOutput* output) {
-  std::vector<Mailbox> mailboxes;
-  if (CmdletStatus s = FindMailboxes(args, context, &mailboxes); !s.ok()) return s;
-  for (const Mailbox& m : mailboxes) output->records.push_back(MailboxRecord(m, context));
-  return CmdletStatus::Ok();
+  return FindMailboxRecords(
+      args, context, [&](const Mailbox& m) { return MailboxRecord(m, context); }, &output->records);
 }
 
 CmdletStatus NewMailbox(const BoundCommand& args, const std::vector<Record>&,
@@ -296,6 +296,57 @@ CmdletStatus RemoveMailbox(const BoundCommand& args, const std::vector<Record>&,
   return CmdletStatus::Ok();
 }
 
+// Enable-Mailbox and Disable-Mailbox. Exchange's Disable-Mailbox disconnects the mailbox from
+// its user; here there is no separate user object, so a disabled mailbox stays where it is,
+// with its folders and messages, but nobody can log in to it on any protocol and mail to any
+// of its addresses is refused at RCPT as for an unknown user. Enable-Mailbox undoes that.
+CmdletStatus SetMailboxEnabled(const BoundCommand& args, CmdletContext& context,
+                               CmdletOutput* output, bool enable) {
+  const std::string identity = args.GetString("Identity").value_or("");
+  if (args.GetSwitch("WhatIf")) {
+    Mailbox m;
+    if (CmdletStatus s = GetMailboxByIdentity(context, identity, &m); !s.ok()) return s;
+    output->text += std::string("What if: ") + (enable ? "Enabling" : "Disabling") + " mailbox \"" +
+                    m.name() + "\".\n";
+    return CmdletStatus::Ok();
+  }
+  if (!enable) {
+    bool proceed = false;
+    if (CmdletStatus s = ConfirmAction(
+            args, context,
+            "Disabling mailbox \"" + identity +
+                "\": it will refuse every login and all incoming mail until Enable-Mailbox; "
+                "its messages are kept.",
+            "Disabling mailbox '" + identity +
+                "' needs confirmation, but standard input is not a terminal, so adminctl cannot "
+                "ask. Add -Confirm:$false to disable it without a prompt.",
+            &proceed);
+        !s.ok() || !proceed) {
+      return s;
+    }
+  }
+  mail::v1::UpdateMailboxRequest request;
+  request.set_identity(identity);
+  request.mutable_update()->set_mailbox_disabled(!enable);
+  mail::v1::GetMailboxResponse response;
+  auto client = NewClientContext(context);
+  grpc::Status status = context.directory->UpdateMailbox(client.get(), request, &response);
+  if (!status.ok()) return StatusFromGrpc(status, identity, context);
+  // Enable-Mailbox returns the mailbox, as in Exchange; Disable-Mailbox returns nothing.
+  if (enable) output->records.push_back(MailboxRecord(response.mailbox(), context));
+  return CmdletStatus::Ok();
+}
+
+CmdletStatus EnableMailbox(const BoundCommand& args, const std::vector<Record>&,
+                           CmdletContext& context, CmdletOutput* output) {
+  return SetMailboxEnabled(args, context, output, true);
+}
+
+CmdletStatus DisableMailbox(const BoundCommand& args, const std::vector<Record>&,
+                            CmdletContext& context, CmdletOutput* output) {
+  return SetMailboxEnabled(args, context, output, false);
+}
+
 }  // namespace
 
 void RegisterMailboxCmdlets(CmdletRegistry* registry) {
@@ -318,6 +369,7 @@ void RegisterMailboxCmdlets(CmdletRegistry* registry) {
                       .type = ParamType::kInt,
                       .allow_unlimited = true,
                       .type_name = "Microsoft.Exchange.Data.Unlimited`1[System.UInt32]"},
+                     {.name = "Filter"},
                  }},
       .handler = GetMailbox,
       .default_view = MailboxView(),
@@ -346,6 +398,25 @@ void RegisterMailboxCmdlets(CmdletRegistry* registry) {
                      {.name = "Confirm", .type = ParamType::kSwitch},
                  }},
       .handler = RemoveMailbox,
+      .default_view = MailboxView(),
+  });
+  registry->Add(Cmdlet{
+      .schema = {"Enable-Mailbox",
+                 {
+                     {.name = "Identity", .mandatory = true, .position = 0, .from_pipeline = true},
+                     {.name = "WhatIf", .type = ParamType::kSwitch},
+                 }},
+      .handler = EnableMailbox,
+      .default_view = MailboxView(),
+  });
+  registry->Add(Cmdlet{
+      .schema = {"Disable-Mailbox",
+                 {
+                     {.name = "Identity", .mandatory = true, .position = 0, .from_pipeline = true},
+                     {.name = "Confirm", .type = ParamType::kSwitch},
+                     {.name = "WhatIf", .type = ParamType::kSwitch},
+                 }},
+      .handler = DisableMailbox,
       .default_view = MailboxView(),
   });
 }

@@ -212,7 +212,36 @@ CmdletStatus NotConnected() {
   return CmdletStatus::Error("Internal error: no connection to the settings service.");
 }
 
-CmdletStatus GetSettings(const Protocol& p, CmdletContext& context, CmdletOutput* output) {
+// Which settings version each node that hosts the service runs, as its last heartbeat told:
+// "{cas1: 7, cas2: 6 (Unreachable)}". A node behind SettingsVersion has not applied the latest
+// change yet. Only `node` when not empty (-Server). Empty when the control plane cannot be
+// asked (the settings are shown anyway).
+std::string NodeSettingsVersions(const Protocol& p, uint64_t current, const std::string& node,
+                                 CmdletContext& context) {
+  if (context.control == nullptr) return "";
+  mail::v1::GetServicesRequest request;
+  request.set_node(node);
+  request.set_service(p.value == mail::v1::SETTINGS_PROTOCOL_POP3 ? mail::v1::SERVICE_NAME_POP3
+                                                                  : mail::v1::SERVICE_NAME_IMAP4);
+  mail::v1::GetServicesResponse response;
+  auto client = NewClientContext(context);
+  if (!context.control->GetServices(client.get(), request, &response).ok()) return "";
+  std::vector<std::string> items;
+  for (const mail::v1::ServiceState& s : response.services()) {
+    std::string item = s.node() + ": ";
+    if (s.status() == mail::v1::SERVICE_STATUS_UNREACHABLE) {
+      item += "Unreachable";
+    } else {
+      item += std::to_string(s.settings_version());
+      if (s.settings_version() < current) item += " (applying)";
+    }
+    items.push_back(std::move(item));
+  }
+  return FormatMultiValue(items);
+}
+
+CmdletStatus GetSettings(const Protocol& p, const std::string& server, CmdletContext& context,
+                         CmdletOutput* output) {
   if (context.settings == nullptr) return NotConnected();
   mail::v1::ServerSettings response;
   auto client = NewClientContext(context);
@@ -229,6 +258,7 @@ CmdletStatus GetSettings(const Protocol& p, CmdletContext& context, CmdletOutput
     record.Add(std::string(s.property), Display(settings, s, f));
   }
   record.Add("SettingsVersion", std::to_string(response.version()));
+  record.Add("NodeSettingsVersions", NodeSettingsVersions(p, response.version(), server, context));
   output->records.push_back(std::move(record));
   return CmdletStatus::Ok();
 }
@@ -425,9 +455,9 @@ parser::CommandSchema SetSchema(const Protocol& p) {
 }
 
 template <const Protocol& P>
-CmdletStatus GetHandler(const BoundCommand&, const std::vector<Record>&, CmdletContext& context,
-                        CmdletOutput* output) {
-  return GetSettings(P, context, output);
+CmdletStatus GetHandler(const BoundCommand& args, const std::vector<Record>&,
+                        CmdletContext& context, CmdletOutput* output) {
+  return GetSettings(P, args.GetString("Server").value_or(""), context, output);
 }
 
 template <const Protocol& P>

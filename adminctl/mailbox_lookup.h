@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,15 @@ inline constexpr int64_t kDefaultResultSize = 1000;
 // that default cut the list); otherwise the one mailbox, and NotFound when there is none.
 CmdletStatus FindMailboxes(const parser::BoundCommand& args, CmdletContext& context,
                            std::vector<mail::v1::Mailbox>* out);
+
+// Get-Mailbox and Get-CASMailbox: the mailboxes FindMailboxes() selects as records made by
+// `to_record`; with a "Filter" parameter (OPATH, see opath_filter.h) only those whose
+// properties match, every mailbox being examined and ResultSize counting the matches.
+// `mailboxes`, when given, receives the mailboxes of the records, in the same order.
+CmdletStatus FindMailboxRecords(const parser::BoundCommand& args, CmdletContext& context,
+                                const std::function<Record(const mail::v1::Mailbox&)>& to_record,
+                                std::vector<Record>* out,
+                                std::vector<mail::v1::Mailbox>* mailboxes = nullptr);
 
 // Every mailbox, in name order, page by page (Get-RecipientPermission).
 CmdletStatus ListAllMailboxes(CmdletContext& context, std::vector<mail::v1::Mailbox>* out);

@@ -124,6 +124,7 @@ bool Runner::RunPipeline(const parser::Pipeline& pipeline) {
 
   std::vector<Record> objects;
   const View* view = nullptr;
+  std::optional<View> output_view;  // What `view` points to when a cmdlet chose its view.
   bool ok = true;
   for (size_t i = 0; i < elements.size(); ++i) {
     const BoundElement& element = elements[i];
@@ -191,7 +192,8 @@ bool Runner::RunPipeline(const parser::Pipeline& pipeline) {
       }
     }
     objects = std::move(output.records);
-    view = &cmdlet.default_view;
+    output_view = std::move(output.view);
+    view = output_view ? &*output_view : &cmdlet.default_view;
   }
   if (!objects.empty() && view != nullptr) out_ << FormatDefault(objects, *view);
   return ok;

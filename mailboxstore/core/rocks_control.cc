@@ -94,6 +94,8 @@ mail::v1::HeartbeatResponse RocksMailboxStore::Heartbeat(const mail::v1::Heartbe
     n.set_name(name);
     n.set_version(req.node().version());
     n.set_settings_version(req.node().settings_version());
+    // Only casd reports one; transportd's heartbeats must not clear it.
+    if (!req.node().host_name().empty()) n.set_host_name(req.node().host_name());
     for (int svc : req.node().services()) {
       bool known = false;
       for (int have : n.services()) known = known || have == svc;

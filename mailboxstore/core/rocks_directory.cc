@@ -148,6 +148,18 @@ StatusOr<mail::v1::Mailbox> RocksMailboxStore::ReadMailbox(uint64_t id) {
 void RocksMailboxStore::FillCounters(const MailboxState& state, mail::v1::Mailbox* mb) const {
   mb->set_total_size(state.TotalSize());
   mb->set_total_messages(state.TotalMessages());
+  std::lock_guard<std::mutex> lock(logon_mu_);
+  auto it = last_logon_.find(mb->id());
+  if (it != last_logon_.end() && it->second > mb->last_logon_unix()) {
+    mb->set_last_logon_unix(it->second);
+  }
+}
+
+void RocksMailboxStore::NoteLogon(mail::v1::Mailbox* mb) {
+  const int64_t now = NowUnix();
+  std::lock_guard<std::mutex> lock(logon_mu_);
+  last_logon_[mb->id()] = now;
+  mb->set_last_logon_unix(now);
 }
 
 StatusOr<uint64_t> RocksMailboxStore::ResolveIdentity(const std::string& identity) {
@@ -390,6 +402,7 @@ StatusOr<mail::v1::Mailbox> RocksMailboxStore::UpdateMailbox(
   for (const auto& a : clean) mb.add_email_addresses(a);
 
   if (u.has_account_disabled()) mb.set_account_disabled(u.account_disabled());
+  if (u.has_mailbox_disabled()) mb.set_mailbox_disabled(u.mailbox_disabled());
   if (u.has_pop_enabled()) {
     if (u.pop_enabled() && !old.pop_enabled()) mb.set_pop_enabled_since_unix(NowUnix());
     mb.set_pop_enabled(u.pop_enabled());
@@ -578,6 +591,7 @@ void RocksMailboxStore::NoteLoginFailure(const std::string& client_address,
                                          mail::v1::Protocol protocol) {
   FailureOutcome out = throttle_->RecordFailure(client_address, subject.key, protocol);
   if (!out.counted) return;
+  PersistLoginThrottle();
   if (out.address.refused()) {
     MAIL_LOG(kWarning, "auth") << "login throttle: " << client_address << " refused for "
                                << out.address.retry_after_seconds
@@ -656,13 +670,17 @@ StatusOr<mail::v1::AuthenticateResponse> RocksMailboxStore::AuthenticatePlain(
     credential_cache_->Remember(mailbox_id, creds.stored_key, req.password());
   }
   throttle_->RecordSuccess(req.client_address(), subject.key);
+  PersistLoginThrottle();  // Usually nothing to write: see LoginThrottle::TrackChanges.
   MAIL_ASSIGN_OR_RETURN(mail::v1::Mailbox mb, ReadMailbox(subject.mailbox->id()));
-  if (mb.account_disabled()) {
+  // A disabled mailbox (Disable-Mailbox) is refused like a disabled account: the frontends
+  // answer both with their ordinary authentication failure.
+  if (mb.account_disabled() || mb.mailbox_disabled()) {
     resp.set_result(mail::v1::AUTH_RESULT_ACCOUNT_DISABLED);
   } else if (!ProtocolAllowed(mb, req.protocol(), SmtpAuthDisabledByDefault())) {
     resp.set_result(mail::v1::AUTH_RESULT_PROTOCOL_DISABLED);
   } else {
     resp.set_result(mail::v1::AUTH_RESULT_OK);
+    NoteLogon(&mb);
   }
   *resp.mutable_mailbox() = std::move(mb);
   return resp;
@@ -716,12 +734,16 @@ StatusOr<mail::v1::AuthenticateResponse> RocksMailboxStore::CompleteLogin(
   MAIL_ASSIGN_OR_RETURN(mail::v1::Mailbox mb, ReadMailbox(*id));
   // The frontend checked the SCRAM proof: the address is the owner's from now on.
   throttle_->RecordSuccess(req.client_address(), mb.name());
-  if (mb.account_disabled()) {
+  PersistLoginThrottle();
+  // A disabled mailbox (Disable-Mailbox) is refused like a disabled account: the frontends
+  // answer both with their ordinary authentication failure.
+  if (mb.account_disabled() || mb.mailbox_disabled()) {
     resp.set_result(mail::v1::AUTH_RESULT_ACCOUNT_DISABLED);
   } else if (!ProtocolAllowed(mb, req.protocol(), SmtpAuthDisabledByDefault())) {
     resp.set_result(mail::v1::AUTH_RESULT_PROTOCOL_DISABLED);
   } else {
     resp.set_result(mail::v1::AUTH_RESULT_OK);
+    NoteLogon(&mb);
   }
   *resp.mutable_mailbox() = std::move(mb);
   return resp;
@@ -792,6 +814,7 @@ StatusOr<mail::v1::ClearBlockedClientsResponse> RocksMailboxStore::ClearBlockedC
     mailbox = subject.ok() ? subject->key : Lower(req.identity());
   }
   ClearOutcome out = throttle_->Clear(req.client_address(), mailbox, req.all());
+  PersistLoginThrottle();
   mail::v1::ClearBlockedClientsResponse resp;
   resp.set_failures_cleared(out.failures_cleared);
   for (const Block& b : out.lifted) *resp.add_lifted() = ToProto(b);
@@ -808,7 +831,9 @@ StatusOr<mail::v1::ResolveAddressResponse> RocksMailboxStore::ResolveAddress(
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(kMailboxIndex), AddressKey(a), &v);
   if (s.ok() && v.size() == 8) {
     auto mb = ReadMailbox(keys::GetU64(v, 0));
-    if (mb.ok()) {
+    // A disabled mailbox receives nothing: its addresses resolve as unknown users of an
+    // accepted domain (550 5.1.1), and queued mail for it bounces the same way.
+    if (mb.ok() && !mb->mailbox_disabled()) {
       resp.set_found(true);
       *resp.mutable_mailbox() = std::move(*mb);
     }

@@ -205,46 +205,19 @@ TEST_F(CasMailboxCmdletsTest, GetUnknownIdentityFails) {
   EXPECT_EQ(o.out + o.err, "");
 }
 
-TEST_F(CasMailboxCmdletsTest, ProtocolSettingsAreEmptyWithAWarning) {
+// -ProtocolSettings itself is tested with the settings and control fakes
+// (cmdlets_clientaccess_test.cc).
+TEST_F(CasMailboxCmdletsTest, WithoutProtocolSettingsNoSuchProperties) {
   fake_.Add("alice");
-  Outcome o = Run("Get-CASMailbox alice -ProtocolSettings | Format-List *Settings");
-  EXPECT_TRUE(o.ok) << o.err;
-  EXPECT_EQ(o.err, "WARNING: Protocol settings are not available from this server yet.\n");
-  EXPECT_EQ(o.out,
-            "\n"
-            "ExternalImapSettings :\n"
-            "InternalImapSettings :\n"
-            "ExternalPopSettings  :\n"
-            "InternalPopSettings  :\n"
-            "ExternalSmtpSettings :\n"
-            "InternalSmtpSettings :\n"
-            "\n");
-
-  // The full list ends with them; the default table is unchanged.
-  o = Run("Get-CASMailbox alice -ProtocolSettings | Format-List");
-  EXPECT_NE(o.out.find("SmtpClientAuthenticationDisabled :\n"
-                       "ExternalImapSettings             :\n"),
-            std::string::npos)
-      << o.out;
-  o = Run("Get-CASMailbox alice -ProtocolSettings");
-  EXPECT_EQ(o.out,
-            "\n"
-            "Name  ActiveSyncEnabled OWAEnabled PopEnabled ImapEnabled MapiEnabled\n"
-            "----  ----------------- ---------- ---------- ----------- -----------\n"
-            "alice False             False      True       True        False\n"
-            "\n");
-
-  // Without the switch (or with -ProtocolSettings:$false): no such properties, no warning.
   for (const char* line : {"Get-CASMailbox alice | Format-List *Settings",
                            "Get-CASMailbox alice -ProtocolSettings:$false | Format-List"}) {
-    o = Run(line);
+    Outcome o = Run(line);
     EXPECT_TRUE(o.ok) << o.err;
     EXPECT_EQ(o.err, "") << line;
     EXPECT_EQ(o.out.find("Settings"), std::string::npos) << line;
   }
-
   // No warning when the lookup itself failed.
-  o = Run("Get-CASMailbox nobody -ProtocolSettings");
+  Outcome o = Run("Get-CASMailbox nobody -ProtocolSettings");
   EXPECT_FALSE(o.ok);
   EXPECT_EQ(o.err.find("WARNING"), std::string::npos) << o.err;
 }
@@ -582,11 +555,11 @@ TEST_F(CasMailboxCmdletsTest, ExitCodes) {
   options.line = "Set-CASMailbox alice -PopEnabled $false";
   EXPECT_EQ(RunAdminctl(options, out, err, terminal_), kExitOk);
   EXPECT_FALSE(Stored("alice").pop_enabled());
+  // This fake serves no mail.v1.Settings: -ProtocolSettings cannot be worked out.
   options.line = "Get-CASMailbox alice -ProtocolSettings";
-  std::ostringstream warn_out, warn_err;
-  EXPECT_EQ(RunAdminctl(options, warn_out, warn_err, terminal_), kExitOk);
-  EXPECT_EQ(warn_err.str(), "WARNING: Protocol settings are not available from this server yet.\n");
-  EXPECT_NE(warn_out.str().find("alice False"), std::string::npos) << warn_out.str();
+  std::ostringstream ps_out, ps_err;
+  EXPECT_EQ(RunAdminctl(options, ps_out, ps_err, terminal_), kExitError);
+  EXPECT_NE(ps_err.str().find("Get-CASMailbox: "), std::string::npos) << ps_err.str();
 }
 
 }  // namespace

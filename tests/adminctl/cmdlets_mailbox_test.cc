@@ -219,6 +219,7 @@ TEST_F(MailboxCmdletsTest, GetMailboxFormatListShowsEverything) {
             "EmailAddresses           : {SMTP:alice@example.test, smtp:al@example.test}\n"
             "ServerName               : mbx01\n"
             "AccountDisabled          : False\n"
+            "IsMailboxEnabled         : True\n"
             "WhenCreated              : 11/26/2024 5:36:12 AM\n"
             "IssueWarningQuota        : Unlimited\n"
             "ProhibitSendQuota        : 2 GB (2,147,483,648 bytes)\n"

@@ -92,6 +92,7 @@ TEST_F(ProtocolSettingsCmdletsTest, PopFormatListShowsEveryProperty) {
             "ProtocolLogEnabled                : False\n"
             "LogFileLocation                   : /var/log/casmail/POP3\n"
             "SettingsVersion                   : 7\n"
+            "NodeSettingsVersions              :\n"
             "\n");
 }
 
@@ -125,6 +126,7 @@ TEST_F(ProtocolSettingsCmdletsTest, ImapFormatListHasMaxMessageSizeAndNoSortOrde
             "LogFileLocation                   : /var/log/casmail/IMAP4\n"
             "MaxMessageSize                    : 36 MB (37,748,736 bytes)\n"
             "SettingsVersion                   : 7\n"
+            "NodeSettingsVersions              :\n"
             "\n");
   o = Run("Get-ImapSettings | fl *ConnectionSettings,*Bindings,X509CertificateName");
   EXPECT_EQ(o.out,

@@ -88,6 +88,14 @@ TEST(CompleteTest, RealCmdlets) {
           {"Set-PopSettings -LoginType:", kEnd, kLoginTypes},
           {"Set-PopSettings -LoginType:Pl", 27, {"PlainTextLogin", "PlainTextAuthentication"}},
           {"Set-CASMailbox alice -PopDownloadScope ", kEnd, {"AllMail", "FromNow"}},
+          // The mailbox administration cmdlets.
+          {"Disable-Mai", 0, {"Disable-Mailbox"}},
+          {"Get-MailboxF", 0, {"Get-MailboxFolderStatistics"}},
+          {"Get-ClientA", 0, {"Get-ClientAccessDnsRecords"}},
+          {"Get-MailDns", 0, {"Get-MailDnsRecords"}},
+          {"Get-CASMailbox -Fi", 15, {"-Filter"}},
+          {"Disable-Mailbox -Identity alice -", 32, {"-Confirm", "-WhatIf"}},
+          {"Get-MailboxFolderStatistics alice -FolderScope Sent", 47, {"SentItems"}},
           {"Set-CASMailbox alice -PopRetrievalAction m", 41, {"MarkRead"}},
           {"Set-PopSettings -MessageRetrievalSortOrder D", 43, {"Descending"}},
           // $true/$false after a Boolean parameter; typed with or without the '$'.

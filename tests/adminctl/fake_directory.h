@@ -87,6 +87,20 @@ class FakeDirectory final : public mail::v1::Directory::Service {
     return Status::OK;
   }
 
+  // The mailbox as GetMailbox shows it, with the folders set in `folders[name]`.
+  Status GetMailboxStatistics(ServerContext* context, const mail::v1::MailboxIdentity* request,
+                              mail::v1::MailboxStatisticsResponse* response) override {
+    std::lock_guard<std::mutex> lock(mu);
+    Note(context);
+    gets.push_back(request->identity());
+    if (fail_with) return *fail_with;
+    Mailbox* m = Lookup(request->identity());
+    if (m == nullptr) return Status(StatusCode::NOT_FOUND, "no such mailbox");
+    *response->mutable_mailbox() = *m;
+    for (const auto& f : folders[m->name()]) *response->add_folders() = f;
+    return Status::OK;
+  }
+
   Status ListMailboxes(ServerContext* context, const mail::v1::ListMailboxesRequest* request,
                        mail::v1::ListMailboxesResponse* response) override {
     std::lock_guard<std::mutex> lock(mu);
@@ -131,6 +145,7 @@ class FakeDirectory final : public mail::v1::Directory::Service {
       m->set_pop_enabled(u.pop_enabled());
     }
     if (u.has_imap_enabled()) m->set_imap_enabled(u.imap_enabled());
+    if (u.has_mailbox_disabled()) m->set_mailbox_disabled(u.mailbox_disabled());
     if (u.has_smtp_client_authentication_disabled()) {
       m->set_smtp_client_authentication_disabled(u.smtp_client_authentication_disabled());
     }
@@ -212,6 +227,7 @@ class FakeDirectory final : public mail::v1::Directory::Service {
   std::set<std::string> gone_on_update;
 
   std::vector<std::string> authorization;  // The authorization header of each call.
+  std::map<std::string, std::vector<mail::v1::FolderStatistics>> folders;  // By mailbox name.
   std::vector<mail::v1::CreateMailboxRequest> creates;
   std::vector<std::string> gets;
   std::vector<mail::v1::ListMailboxesRequest> lists;

@@ -155,6 +155,7 @@ TEST(GetHelpTest, PageOfACmdlet) {
             "\n"
             "SYNTAX\n"
             "    Get-Mailbox [[-Identity] <String>] [-ResultSize <Unlimited>]\n"
+            "                [-Filter <String>]\n"
             "\n"
             "DESCRIPTION\n"
             "    Shows a table of Name, Alias, ServerName and ProhibitSendQuota. Pipe it to\n"
@@ -195,6 +196,9 @@ TEST(GetHelpTest, DetailedAddsEveryParameterAndExamples) {
       "        Default value                1000\n"
       "        Accept pipeline input?       false\n"
       "\n"
+      "    -Filter <String>\n";
+  EXPECT_NE(o.out.find(parameters), std::string::npos) << o.out;
+  const std::string examples =
       "EXAMPLES\n"
       "    -------------------------- Example 1 --------------------------\n"
       "\n"
@@ -202,7 +206,7 @@ TEST(GetHelpTest, DetailedAddsEveryParameterAndExamples) {
       "\n"
       "    Lists the first 1000 mailboxes.\n"
       "\n";
-  EXPECT_NE(o.out.find(parameters), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find(examples), std::string::npos) << o.out;
   EXPECT_EQ(o.out.find("REMARKS"), std::string::npos);
   EXPECT_EQ(Exec("Get-Help Get-Mailbox -Full").out, o.out);
 }
@@ -396,8 +400,8 @@ TEST(GetHelpTest, CmdletWithoutHelpTextUsesTheSchema) {
 
 TEST(SyntaxTextTest, PowerShellShapes) {
   const CmdletRegistry registry = DefaultRegistry();
-  EXPECT_EQ(SyntaxText(registry.Find("Get-Mailbox")->schema),
-            "Get-Mailbox [[-Identity] <String>] [-ResultSize <Unlimited>]");
+  EXPECT_EQ(SyntaxText(registry.Find("Get-Mailbox")->schema, 1000),
+            "Get-Mailbox [[-Identity] <String>] [-ResultSize <Unlimited>] [-Filter <String>]");
   EXPECT_EQ(SyntaxText(registry.Find("Remove-Mailbox")->schema),
             "Remove-Mailbox [-Identity] <String> [-Confirm]");
   // Positional first, then mandatory named, then the rest.

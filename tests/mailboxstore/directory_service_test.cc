@@ -200,6 +200,62 @@ TEST_F(DirectoryTest, PlainLoginResults) {
             mail::v1::AUTH_RESULT_PROTOCOL_DISABLED);
 }
 
+TEST_F(DirectoryTest, DisabledMailboxLogsInNowhereAndReceivesNothing) {
+  NewMailbox("alice", "Right-Password");
+  mail::v1::MailboxUpdate off;
+  off.set_mailbox_disabled(true);
+  mail::v1::Mailbox mb;
+  ASSERT_TRUE(Update("alice", off, &mb).ok());
+  EXPECT_TRUE(mb.mailbox_disabled());
+  for (auto protocol : {mail::v1::PROTOCOL_IMAP4, mail::v1::PROTOCOL_POP3,
+                        mail::v1::PROTOCOL_SMTP}) {
+    EXPECT_EQ(Login("alice", "Right-Password", protocol), mail::v1::AUTH_RESULT_ACCOUNT_DISABLED);
+  }
+  EXPECT_EQ(Login("alice", "wrong"), mail::v1::AUTH_RESULT_BAD_CREDENTIALS);
+  {
+    grpc::ClientContext ctx;
+    mail::v1::ResolveAddressRequest req;
+    req.set_address("alice@example.test");
+    mail::v1::ResolveAddressResponse resp;
+    ASSERT_TRUE(access_->ResolveAddress(&ctx, req, &resp).ok());
+    EXPECT_FALSE(resp.found());  // RCPT TO: 550 5.1.1, as for an unknown user.
+    EXPECT_TRUE(resp.domain_accepted());
+  }
+  // Enabled again: logins, delivery and the last logon time.
+  mail::v1::MailboxUpdate on;
+  on.set_mailbox_disabled(false);
+  ASSERT_TRUE(Update("alice", on).ok());
+  EXPECT_EQ(Login("alice", "Right-Password"), mail::v1::AUTH_RESULT_OK);
+  ASSERT_TRUE(Get("alice", &mb).ok());
+  EXPECT_FALSE(mb.mailbox_disabled());
+  EXPECT_GT(mb.last_logon_unix(), 0);
+  grpc::ClientContext ctx;
+  mail::v1::ResolveAddressRequest req;
+  req.set_address("alice@example.test");
+  mail::v1::ResolveAddressResponse resp;
+  ASSERT_TRUE(access_->ResolveAddress(&ctx, req, &resp).ok());
+  EXPECT_TRUE(resp.found());
+}
+
+TEST_F(DirectoryTest, MailboxStatisticsInOneCall) {
+  NewMailbox("alice", "Right-Password");
+  grpc::ClientContext ctx;
+  mail::v1::MailboxIdentity req;
+  req.set_identity("alice@example.test");
+  mail::v1::MailboxStatisticsResponse resp;
+  ASSERT_TRUE(directory_->GetMailboxStatistics(&ctx, req, &resp).ok());
+  EXPECT_EQ(resp.mailbox().name(), "alice");
+  ASSERT_GT(resp.folders_size(), 1);
+  EXPECT_EQ(resp.folders(0).name(), "INBOX");
+  bool sent = false;
+  for (const auto& f : resp.folders()) sent = sent || f.special_use() == "\\Sent";
+  EXPECT_TRUE(sent);
+  grpc::ClientContext ctx2;
+  req.set_identity("nobody");
+  EXPECT_EQ(directory_->GetMailboxStatistics(&ctx2, req, &resp).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
 TEST_F(DirectoryTest, SetPasswordReplacesTheVerifier) {
   NewMailbox("alice", "Old-Password");
   grpc::ClientContext ctx;
