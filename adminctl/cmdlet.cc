@@ -21,9 +21,12 @@ const Cmdlet* CmdletRegistry::Find(std::string_view name) const {
 CmdletRegistry DefaultRegistry() {
   CmdletRegistry registry;
   RegisterMailboxCmdlets(&registry);
+  RegisterMailboxStatisticsCmdlets(&registry);
   RegisterCasMailboxCmdlets(&registry);
+  RegisterClientAccessCmdlets(&registry);
   RegisterProtocolSettingsCmdlets(&registry);
   RegisterServiceCmdlets(&registry);
+  RegisterCertificateCmdlets(&registry);
   RegisterTransportCmdlets(&registry);
   RegisterRecipientPermissionCmdlets(&registry);
   RegisterQueueCmdlets(&registry);

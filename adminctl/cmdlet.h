@@ -94,6 +94,9 @@ struct CmdletOutput {
   // printed as "<Cmdlet>: <message>", the records still go down the pipeline, and the line
   // fails (adminctl exits with 1).
   std::vector<std::string> errors;
+  // How the records are shown when it is not the cmdlet's default_view (a switch that changes
+  // what the objects are, such as Get-CASMailbox -ProtocolSettings).
+  std::optional<View> view;
 };
 
 using CmdletHandler =
@@ -141,6 +144,12 @@ void RegisterAuditCmdlets(CmdletRegistry* registry);
 void RegisterConnectivityCmdlets(CmdletRegistry* registry);
 // Get-LogonFailure, Get-BlockedClient and Clear-BlockedClient (brute-force protection).
 void RegisterLogonCmdlets(CmdletRegistry* registry);
+// Get-MailboxStatistics and Get-MailboxFolderStatistics.
+void RegisterMailboxStatisticsCmdlets(CmdletRegistry* registry);
+// Get-ClientAccessDnsRecords (the DNS records for client autoconfiguration).
+void RegisterClientAccessCmdlets(CmdletRegistry* registry);
+// Get-, New-, Import-, Enable- and Remove-ExchangeCertificate.
+void RegisterCertificateCmdlets(CmdletRegistry* registry);
 // Every cmdlet adminctl knows.
 CmdletRegistry DefaultRegistry();
 

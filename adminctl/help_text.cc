@@ -24,6 +24,14 @@ constexpr char kResultSizeText[] =
     "The most mailboxes to return, or Unlimited for all of them. When the default of 1000 "
     "cuts the list, a warning says so.";
 
+constexpr char kFilterText[] =
+    "Only the objects whose properties match this OPATH filter, for example \"PopEnabled -eq "
+    "$false -and Name -like 'a*'\". A comparison is Property -eq, -ne, -like, -notlike, -gt, "
+    "-lt, -ge or -le followed by $true, $false, $null, a number (10MB works for sizes) or a "
+    "quoted text (-like takes * and ?); combine them with -and, -or, -not and parentheses. "
+    "The properties are those Format-List shows. Write $true inside \"...\" as is, or put "
+    "the filter in '...'. ResultSize counts the matches.";
+
 std::vector<CmdletHelp> MailboxHelp() {
   std::vector<CmdletHelp> help;
   help.push_back(CmdletHelp{
@@ -73,10 +81,13 @@ std::vector<CmdletHelp> MailboxHelp() {
           {
               {"Identity", "All mailboxes", kFindIdentityText},
               {"ResultSize", "1000", kResultSizeText},
+              {"Filter", "No filter", kFilterText},
           },
       .examples =
           {
               {"Get-Mailbox", "Lists the first 1000 mailboxes."},
+              {"Get-Mailbox -Filter \"IsMailboxEnabled -eq $false\"",
+               "Lists the mailboxes that Disable-Mailbox disabled."},
               {"Get-Mailbox alice | Format-List *Quota*", "Shows the quotas of alice."},
               {"Get-Mailbox *@example.test -ResultSize Unlimited",
                "Lists every mailbox with an address in example.test."},
@@ -151,11 +162,125 @@ std::vector<CmdletHelp> MailboxHelp() {
               {"Remove-Mailbox alice -Confirm:$false", "Deletes alice without asking."},
           },
   });
+  help.push_back(CmdletHelp{
+      .name = "Disable-Mailbox",
+      .synopsis = "Stops a mailbox's logins and mail, keeping its data.",
+      .description =
+          "Nobody can log in to a disabled mailbox over POP3, IMAP4 or SMTP submission: the "
+          "login gets the same \"authentication failed\" answer as a wrong password, so that "
+          "it tells nothing about the account. Mail to any of its addresses is refused at RCPT "
+          "TO with 550 5.1.1, as for an unknown user, and queued mail for it bounces. Its "
+          "folders, messages and settings are kept; Get-Mailbox shows IsMailboxEnabled False. "
+          "Enable-Mailbox undoes it. Connections that are already logged in keep going until "
+          "they end.\n"
+          "Unlike Exchange, the mailbox is not disconnected from a user account: there is no "
+          "separate user object here. It asks for confirmation unless -Confirm:$false is given.",
+      .parameters =
+          {
+              {"Identity", "", kIdentityText},
+              {"Confirm", "Asks",
+               "-Confirm:$false disables without asking, for scripts. Without a terminal to "
+               "ask on, it refuses unless -Confirm:$false is given."},
+              {"WhatIf", "Off", "Says what would be disabled and changes nothing."},
+          },
+      .examples =
+          {
+              {"Disable-Mailbox alice -Confirm:$false",
+               "Refuses alice's logins and mail from now on."},
+              {"Get-Mailbox old* | Disable-Mailbox -Confirm:$false",
+               "Disables every mailbox whose name starts with old."},
+          },
+  });
+  help.push_back(CmdletHelp{
+      .name = "Enable-Mailbox",
+      .synopsis = "Lets a disabled mailbox log in and receive mail again.",
+      .description =
+          "Undoes Disable-Mailbox: logins and incoming mail work again from the next "
+          "connection, with the mail and settings the mailbox had. Shows the mailbox. "
+          "Enabling a mailbox that is enabled changes nothing.",
+      .parameters =
+          {
+              {"Identity", "", kIdentityText},
+              {"WhatIf", "Off", "Says what would be enabled and changes nothing."},
+          },
+      .examples =
+          {
+              {"Enable-Mailbox alice", "Lets alice log in and receive mail again."},
+          },
+  });
+  help.push_back(CmdletHelp{
+      .name = "Get-MailboxStatistics",
+      .synopsis = "Shows a mailbox's size, item count and last logon.",
+      .description =
+          "Shows a table of DisplayName, ItemCount, StorageLimitStatus and LastLogonTime. "
+          "Format-List adds TotalItemSize (as Exchange prints it: 1.2 MB (1,234,567 bytes)), "
+          "DeletedItemCount (messages marked \\Deleted that are not expunged yet), "
+          "FolderCount, MailboxGuid and IsMailboxEnabled. StorageLimitStatus compares the "
+          "size with the quotas of Set-Mailbox: BelowLimit, IssueWarning, ProhibitSend, "
+          "ProhibitSendReceive, or NoChecking when every quota is Unlimited.",
+      .parameters =
+          {
+              {"Identity", "", kIdentityText},
+          },
+      .examples =
+          {
+              {"Get-MailboxStatistics alice | Format-List", "Shows everything about alice's size."},
+              {"Get-Mailbox | Get-MailboxStatistics", "Shows the statistics of every mailbox."},
+          },
+  });
+  help.push_back(CmdletHelp{
+      .name = "Get-MailboxFolderStatistics",
+      .synopsis = "Shows the item count and size of each folder.",
+      .description =
+          "Shows a table of Name, FolderPath, FolderType, ItemsInFolder and FolderSize, one "
+          "row per folder, the Inbox first. FolderType comes from the folder's IMAP special "
+          "use (SentItems, Drafts, DeletedItems, JunkEmail, Archive), else User Created. "
+          "Format-List adds SpecialUse, UnreadItemsInFolder, DeletedItemsInFolder, "
+          "ItemsInFolderAndSubfolders, FolderAndSubfolderSize and CreationTime.",
+      .parameters =
+          {
+              {"Identity", "", kIdentityText},
+              {"FolderScope", "All",
+               "Only the folders of this type and their subfolders: All, Inbox, SentItems, "
+               "Drafts, DeletedItems, JunkEmail or Archive."},
+          },
+      .examples =
+          {
+              {"Get-MailboxFolderStatistics alice", "Lists alice's folders with their sizes."},
+              {"Get-MailboxFolderStatistics alice -FolderScope Inbox",
+               "The Inbox and its subfolders only."},
+          },
+  });
   return help;
 }
 
 std::vector<CmdletHelp> CasMailboxHelp() {
   std::vector<CmdletHelp> help;
+  help.push_back(CmdletHelp{
+      .name = "Get-ClientAccessDnsRecords",
+      .synopsis = "Shows the DNS records mail clients need to find us.",
+      .description =
+          "Prints, for each accepted domain, the records to publish as zone-file lines "
+          "(Name, TTL, Class, Type, Data): MX; the RFC 6186 SRV records _imaps._tcp, "
+          "_imap._tcp, _pop3s._tcp, _pop3._tcp, _submissions._tcp and _submission._tcp with "
+          "the ports the running services listen on now; and autoconfig.<domain> and "
+          "autodiscover.<domain>, which Thunderbird and Outlook ask. A service that is "
+          "stopped, has no listener or is not allowed by LoginType gets the target \".\" (RFC "
+          "6186: not offered). Priorities make clients prefer IMAP4 to POP3 and implicit TLS "
+          "to STARTTLS (RFC 8314). The server name is casd's public host name. Format-List "
+          "adds an explanation of each record; ConvertTo-Json gives them to scripts.",
+      .parameters =
+          {
+              {"DomainName", "Every accepted domain",
+               "Only this accepted domain (wildcards allowed)."},
+          },
+      .examples =
+          {
+              {"Get-ClientAccessDnsRecords example.test",
+               "The records to add to the example.test zone."},
+              {"Get-MailDnsRecords | ConvertTo-Json", "The same for every domain, as JSON."},
+          },
+  });
   help.push_back(CmdletHelp{
       .name = "Get-CASMailbox",
       .synopsis = "Shows mailboxes' POP3, IMAP4 and SMTP access settings.",
@@ -169,14 +294,22 @@ std::vector<CmdletHelp> CasMailboxHelp() {
               {"Identity", "All mailboxes", kFindIdentityText},
               {"ResultSize", "1000", kResultSizeText},
               {"ProtocolSettings", "Off",
-               "Adds ExternalImapSettings, InternalImapSettings, ExternalPopSettings, "
-               "InternalPopSettings, ExternalSmtpSettings and InternalSmtpSettings (see them "
-               "with Format-List). This server does not publish them yet: they are empty, "
-               "and a warning says so."},
+               "Shows instead what the mailbox's user types into a mail client: one row per "
+               "server, port and encryption (SSL/TLS or STARTTLS) with the user name, for the "
+               "protocols the mailbox may use and the services that run now, computed as the "
+               "autoconfig documents are. Each row also carries Exchange's "
+               "ExternalImapSettings, InternalImapSettings, ExternalPopSettings, "
+               "InternalPopSettings, ExternalSmtpSettings and InternalSmtpSettings "
+               "(server:port:SSL or :TLS for STARTTLS)."},
+              {"Filter", "No filter", kFilterText},
           },
       .examples =
           {
               {"Get-CASMailbox alice | Format-List Pop*", "Shows alice's POP3 settings."},
+              {"Get-CASMailbox alice -ProtocolSettings",
+               "Shows the servers, ports and encryption to set up in alice's mail client."},
+              {"Get-CASMailbox -Filter \"PopEnabled -eq $false\"",
+               "Lists the mailboxes that may not use POP3."},
               {"Get-CASMailbox | Format-Table Name,PopEnabled,ImapEnabled",
                "Shows which mailboxes may use POP3 and IMAP4."},
           },
@@ -234,16 +367,21 @@ CmdletHelp GetSettingsHelp(bool pop) {
       .description =
           "Shows UnencryptedOrTLSBindings, SSLBindings, LoginType and "
           "X509CertificateName; pipe it to Format-List for every setting. Settings "
-          "that were never changed show their defaults.",
+          "that were never changed show their defaults. SettingsVersion counts the changes; "
+          "NodeSettingsVersions shows which version each node that runs " + protocol +
+          " has applied ({cas1: 7}); a node still applying the latest change is marked "
+          "(applying), one that stopped heartbeating Unreachable.",
       .parameters =
           {
               {"Server", "Every node",
-               "Accepted for scripts written for Exchange, and ignored: the settings apply "
-               "to every node."},
+               "The settings are the same on every node; with a node's name, "
+               "NodeSettingsVersions shows only that node."},
           },
       .examples =
           {
               {"Get-" + noun + " | Format-List", "Shows every " + protocol + " setting."},
+              {"Get-" + noun + " -Server cas1 | Format-List NodeSettingsVersions",
+               "Shows which settings version the node cas1 runs."},
           },
   };
 }
@@ -322,8 +460,8 @@ CmdletHelp SetSettingsHelp(bool pop) {
                "The longest command line, in bytes (" +
                    std::string(pop ? "40 to 1024" : "1024 to 16384") + ")."},
               {"PreAuthenticatedConnectionTimeout", "00:01:00",
-               "How long a connection may stay idle before it logs in, as hh:mm:ss "
-               "(00:00:30 to 01:00:00)."},
+               "How long a connection may take from connect to a successful login, "
+               "however much it sends meanwhile, as hh:mm:ss (00:00:30 to 01:00:00)."},
               {"AuthenticatedConnectionTimeout", "00:30:00",
                "How long a logged-in connection may stay idle, as hh:mm:ss or d.hh:mm:ss (" +
                    std::string(pop ? "00:10:00, the least RFC 1939 allows," : "00:00:30") +
@@ -1222,6 +1360,165 @@ std::vector<CmdletHelp> LogonHelp() {
   return help;
 }
 
+constexpr char kThumbprintText[] =
+    "The certificate's thumbprint: the SHA-1 hash of the certificate as 40 hexadecimal digits, "
+    "as Get-ExchangeCertificate shows it (case, spaces and colons do not matter). Accepts "
+    "pipeline input by property name, so certificates that Get-ExchangeCertificate lists can "
+    "be piped in.";
+
+std::vector<CmdletHelp> CertificateHelp() {
+  std::vector<CmdletHelp> help;
+  help.push_back(CmdletHelp{
+      .name = "Get-ExchangeCertificate",
+      .synopsis = "Shows the TLS certificates the servers hold.",
+      .description =
+          "Shows the certificates held by the mailbox store for every casd and transportd "
+          "node: a table of Thumbprint, Services (the services it is enabled for: IMAP, POP, "
+          "SMTP, or None) and Subject. Pipe it to Format-List to see CertificateDomains, "
+          "Issuer, NotBefore, NotAfter, IsSelfSigned, Status and the rest. The newest "
+          "certificate comes first.\n"
+          "Private keys are never shown and never leave the store through this cmdlet.",
+      .parameters =
+          {
+              {"Thumbprint", "All certificates",
+               "Only the certificate with this thumbprint (40 hexadecimal digits); an error "
+               "when there is none."},
+              {"DomainName", "",
+               "Only the certificates that cover this host name, by an exact or a wildcard "
+               "(*.example.test) name: the candidates a client that asks for this name can "
+               "get."},
+          },
+      .examples =
+          {
+              {"Get-ExchangeCertificate", "Lists every certificate."},
+              {"Get-ExchangeCertificate -DomainName mail.example.test | Format-List",
+               "Every detail of the certificates for mail.example.test, with their expiry "
+               "dates."},
+          },
+  });
+  help.push_back(CmdletHelp{
+      .name = "New-ExchangeCertificate",
+      .synopsis = "Makes a self-signed certificate in the store.",
+      .description =
+          "Makes a self-signed certificate (ECDSA P-256 key, SHA-256 signature, valid for 5 "
+          "years) and keeps it, with its key, in the mailbox store. Mail clients do not trust "
+          "a self-signed certificate unless the user accepts it; import one from a "
+          "certificate authority (Import-ExchangeCertificate) for production.\n"
+          "Unlike Exchange, which also enables a new self-signed certificate for SMTP, the "
+          "certificate serves nothing until -Services or Enable-ExchangeCertificate says so.",
+      .parameters =
+          {
+              {"SubjectName", "CN=<first domain name>",
+               "The subject, as an X.500 name: \"CN=mail.example.test\", or with more parts "
+               "such as \"CN=mail.example.test, O=Example, C=US\"."},
+              {"DomainName", "The CN of -SubjectName",
+               "The host names the certificate is for (its SubjectAltName), separated by "
+               "commas: mail.example.test,autodiscover.example.test. A leading *. makes a "
+               "wildcard name."},
+              {"Services", "None",
+               "The services it serves at once: IMAP, POP, SMTP, separated by commas, or "
+               "None."},
+              {"FriendlyName", "Microsoft Exchange", "A label shown by Get-ExchangeCertificate."},
+          },
+      .examples =
+          {
+              {"New-ExchangeCertificate -SubjectName \"CN=mail.example.test\" -DomainName "
+               "mail.example.test,imap.example.test -Services IMAP,POP",
+               "Makes a certificate for two names and serves it on IMAP and POP."},
+          },
+  });
+  help.push_back(CmdletHelp{
+      .name = "Import-ExchangeCertificate",
+      .synopsis = "Imports a PEM certificate and its private key.",
+      .description =
+          "Reads a PEM certificate chain (the server certificate, then its intermediates) and "
+          "its private key, and keeps them in the mailbox store for every node. The key is "
+          "taken from -PrivateKeyFile, or from the certificate file when both are in one "
+          "file. The files are read by adminctl on this computer.\n"
+          "Refused with an error: a file without a certificate, no private key, an encrypted "
+          "key, a key that does not belong to the certificate, a certificate that has "
+          "expired, and a certificate already imported. A PFX file must first be converted "
+          "to PEM (openssl pkcs12 -in cert.pfx -nodes -out cert.pem).\n"
+          "The certificate serves nothing until Enable-ExchangeCertificate enables it.",
+      .parameters =
+          {
+              {"FileName", "",
+               "The PEM file with the certificate chain, and optionally the private key."},
+              {"PrivateKeyFile", "The key in -FileName",
+               "The PEM file with the unencrypted private key (PKCS#8, RSA or EC)."},
+              {"FriendlyName", "", "A label shown by Get-ExchangeCertificate."},
+          },
+      .examples =
+          {
+              {"Import-ExchangeCertificate -FileName /etc/ssl/mail.pem -PrivateKeyFile "
+               "/etc/ssl/private/mail.key",
+               "Imports a certificate and its key."},
+              {"Import-ExchangeCertificate mail-with-key.pem | Enable-ExchangeCertificate "
+               "-Services IMAP,POP,SMTP",
+               "Imports a certificate and enables it for every service."},
+          },
+  });
+  help.push_back(CmdletHelp{
+      .name = "Enable-ExchangeCertificate",
+      .synopsis = "Serves a certificate on IMAP, POP or SMTP.",
+      .description =
+          "Enables a certificate for services. The next TLS handshake of those services on "
+          "every casd and transportd node uses it (993 and STARTTLS on 143 for IMAP, 995 and "
+          "STLS on 110 for POP, 465 and STARTTLS on every receive connector for SMTP), with no "
+          "restart; connections already open keep their certificate.\n"
+          "As in Exchange, the services are added to those the certificate already has. "
+          "Several certificates may be enabled for one service: the server picks the one "
+          "whose names (CertificateDomains) match the host name the client asks for (SNI), an "
+          "exact name before a wildcard, and the most recent one (latest NotBefore) for "
+          "clients that ask for no name or a name none has. When no certificate is enabled "
+          "for a service, each node serves its own certificate file (certificate_file in its "
+          "configuration, or the self-signed one it made).",
+      .parameters =
+          {
+              {"Thumbprint", "", kThumbprintText},
+              {"Services", "",
+               "IMAP, POP and/or SMTP, separated by commas. None disables the certificate for "
+               "every service (it stays in the store)."},
+          },
+      .examples =
+          {
+              {"Enable-ExchangeCertificate -Thumbprint 5113AE0233A72FCCB75D1B9BCB7C1CDD3F1A1CFC "
+               "-Services IMAP,POP",
+               "Serves the certificate on IMAP and POP."},
+              {"Enable-ExchangeCertificate 5113AE0233A72FCCB75D1B9BCB7C1CDD3F1A1CFC -Services "
+               "None",
+               "Stops serving it anywhere."},
+          },
+  });
+  help.push_back(CmdletHelp{
+      .name = "Remove-ExchangeCertificate",
+      .synopsis = "Removes a certificate and its key from the store.",
+      .description =
+          "Removes a certificate and its private key from the mailbox store. A certificate "
+          "that is enabled for a service is kept, with an error naming the services, unless "
+          "-Force is given: enable another certificate for those services first (Exchange "
+          "only warns here; refusing keeps clients from being surprised by another "
+          "certificate). Connections already open keep their certificate.",
+      .parameters =
+          {
+              {"Thumbprint", "", kThumbprintText},
+              {"Force", "",
+               "Removes the certificate even when it is enabled for a service; those services "
+               "then use the next enabled certificate, or each node's own certificate file."},
+              {"Confirm", "$true",
+               "Asks before removing. -Confirm:$false removes without asking (needed when "
+               "standard input is not a terminal)."},
+          },
+      .examples =
+          {
+              {"Remove-ExchangeCertificate 5113AE0233A72FCCB75D1B9BCB7C1CDD3F1A1CFC "
+               "-Confirm:$false",
+               "Removes a certificate that no service uses."},
+          },
+  });
+  return help;
+}
+
 }  // namespace
 
 const std::vector<CmdletHelp>& AllCmdletHelp() {
@@ -1229,7 +1526,7 @@ const std::vector<CmdletHelp>& AllCmdletHelp() {
     auto* help = new std::vector<CmdletHelp>();
     for (auto family : {MailboxHelp(), CasMailboxHelp(), ServiceHelp(), FormatHelp(),
                         HelpCmdletsHelp(), TransportHelp(), RecipientPermissionHelp(), QueueHelp(),
-                        AuditHelp(), ConnectivityHelps(), LogonHelp()}) {
+                        AuditHelp(), ConnectivityHelps(), LogonHelp(), CertificateHelp()}) {
       for (CmdletHelp& h : family) help->push_back(std::move(h));
     }
     for (bool pop : {true, false}) {

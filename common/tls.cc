@@ -7,14 +7,10 @@
 #include <filesystem>
 #include <memory>
 
-#include <openssl/ec.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
+#include "common/certificate.h"
 #include "common/logging.h"
 
 namespace common {
@@ -43,15 +39,42 @@ struct FileCloser {
 
 }  // namespace
 
-StatusOr<std::shared_ptr<asio::ssl::context>> MakeServerTlsContext(const TlsFiles& files) {
-  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
-  SSL_CTX* raw = ctx->native_handle();
+Status ApplyServerTlsPolicy(SSL_CTX* raw) {
   SSL_CTX_set_min_proto_version(raw, TLS1_2_VERSION);
   SSL_CTX_set_options(raw, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
                                SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
   if (SSL_CTX_set_cipher_list(raw, kTls12Ciphers) != 1) {
     return InternalError("cipher list: " + OpenSslError());
   }
+  return Status::Ok();
+}
+
+StatusOr<std::shared_ptr<asio::ssl::context>> MakeServerTlsContextFromPem(
+    const std::string& chain_pem, const std::string& private_key_pem) {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  MAIL_RETURN_IF_ERROR(ApplyServerTlsPolicy(ctx->native_handle()));
+  boost::system::error_code ec;
+  ctx->use_certificate_chain(asio::buffer(chain_pem), ec);
+  if (ec) {
+    ERR_clear_error();
+    return InvalidArgumentError("cannot load the certificate: " + ec.message());
+  }
+  ctx->use_private_key(asio::buffer(private_key_pem), asio::ssl::context::pem, ec);
+  if (ec) {
+    ERR_clear_error();
+    return InvalidArgumentError("cannot load the private key: " + ec.message());
+  }
+  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
+    ERR_clear_error();
+    return InvalidArgumentError("private key does not match the certificate");
+  }
+  return ctx;
+}
+
+StatusOr<std::shared_ptr<asio::ssl::context>> MakeServerTlsContext(const TlsFiles& files) {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  SSL_CTX* raw = ctx->native_handle();
+  MAIL_RETURN_IF_ERROR(ApplyServerTlsPolicy(raw));
   if (SSL_CTX_use_certificate_chain_file(raw, files.certificate_chain.c_str()) != 1) {
     return InvalidArgumentError("cannot load certificate " + files.certificate_chain + ": " +
                                 OpenSslError());
@@ -90,62 +113,28 @@ Status EnsureSelfSignedCertificate(const TlsFiles& files, const std::string& hos
     auto parent = std::filesystem::path(p).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   }
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), EVP_PKEY_free);
-  if (!key) return InternalError("key generation failed: " + OpenSslError());
-  std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), X509_free);
-  X509_set_version(cert.get(), 2);
-  unsigned char serial[16];
-  RAND_bytes(serial, sizeof(serial));
-  serial[0] &= 0x7f;
-  BIGNUM* bn = BN_bin2bn(serial, sizeof(serial), nullptr);
-  BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get()));
-  BN_free(bn);
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 5L * 365 * 24 * 3600);
-  X509_set_pubkey(cert.get(), key.get());
-  X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                             reinterpret_cast<const unsigned char*>(host_name.c_str()), -1, -1,
-                             0);
-  X509_set_issuer_name(cert.get(), name);
-  X509V3_CTX v3;
-  X509V3_set_ctx_nodb(&v3);
-  X509V3_set_ctx(&v3, cert.get(), cert.get(), nullptr, nullptr, 0);
-  std::string san = "DNS:" + host_name;
-  for (auto [nid, value] : {std::pair<int, std::string>{NID_subject_alt_name, san},
-                            {NID_basic_constraints, "critical,CA:FALSE"},
-                            {NID_key_usage, "critical,digitalSignature"},
-                            {NID_ext_key_usage, "serverAuth"}}) {
-    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &v3, nid, value.c_str());
-    if (ext == nullptr) return InternalError("certificate extension: " + OpenSslError());
-    X509_add_ext(cert.get(), ext, -1);
-    X509_EXTENSION_free(ext);
-  }
-  if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) {
-    return InternalError("certificate signing failed: " + OpenSslError());
-  }
-  std::string key_tmp = files.private_key + ".tmp";
-  {
-    mode_t old = umask(0177);
-    std::unique_ptr<FILE, FileCloser> f(std::fopen(key_tmp.c_str(), "w"));
-    umask(old);
-    if (!f) return UnavailableError("cannot write " + key_tmp);
-    if (PEM_write_PrivateKey(f.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
-      return InternalError("cannot write key: " + OpenSslError());
+  MAIL_ASSIGN_OR_RETURN(CertificateAndKey made,
+                        MakeSelfSignedCertificate("CN=" + host_name, {host_name}, 5 * 365));
+  // Each file is written under a temporary name and renamed, so that a reader (or a crash)
+  // never sees half of it; the key is 0600 from its creation.
+  auto install = [](const std::string& path, const std::string& text, mode_t mask) {
+    std::string tmp = path + ".tmp";
+    {
+      mode_t old = umask(mask);
+      std::unique_ptr<FILE, FileCloser> f(std::fopen(tmp.c_str(), "w"));
+      umask(old);
+      if (!f) return UnavailableError("cannot write " + tmp);
+      if (std::fwrite(text.data(), 1, text.size(), f.get()) != text.size()) {
+        return UnavailableError("cannot write " + tmp);
+      }
     }
-  }
-  std::string cert_tmp = files.certificate_chain + ".tmp";
-  {
-    std::unique_ptr<FILE, FileCloser> f(std::fopen(cert_tmp.c_str(), "w"));
-    if (!f) return UnavailableError("cannot write " + cert_tmp);
-    if (PEM_write_X509(f.get(), cert.get()) != 1) {
-      return InternalError("cannot write certificate: " + OpenSslError());
-    }
-  }
-  std::filesystem::rename(key_tmp, files.private_key, ec);
-  if (ec) return UnavailableError("cannot install " + files.private_key);
-  std::filesystem::rename(cert_tmp, files.certificate_chain, ec);
-  if (ec) return UnavailableError("cannot install " + files.certificate_chain);
+    std::error_code rename_ec;
+    std::filesystem::rename(tmp, path, rename_ec);
+    if (rename_ec) return UnavailableError("cannot install " + path);
+    return Status::Ok();
+  };
+  MAIL_RETURN_IF_ERROR(install(files.private_key, made.private_key_pem, 0177));
+  MAIL_RETURN_IF_ERROR(install(files.certificate_chain, made.chain_pem, 0022));
   *created = true;
   return Status::Ok();
 }
@@ -158,28 +147,37 @@ std::string TlsCipher(SSL* ssl) {
   return c != nullptr ? SSL_CIPHER_get_name(c) : "";
 }
 
-StatusOr<std::shared_ptr<asio::ssl::context>> ServerTlsContextFor(
-    const std::string& certificate_file, const std::string& private_key_file,
-    const std::string& state_dir, const std::string& host_name, const std::string& component) {
+StatusOr<TlsFiles> ServerTlsFilesFor(const std::string& certificate_file,
+                                     const std::string& private_key_file,
+                                     const std::string& state_dir, const std::string& host_name,
+                                     const std::string& component) {
   TlsFiles files;
   if (!certificate_file.empty() || !private_key_file.empty()) {
     files.certificate_chain = certificate_file;
     files.private_key = private_key_file;
-  } else {
-    files.certificate_chain = state_dir + "/tls/cert.pem";
-    files.private_key = state_dir + "/tls/key.pem";
-    bool created = false;
-    Status s = EnsureSelfSignedCertificate(files, host_name, &created);
-    if (!s.ok()) {
-      return Status(s.code(), "cannot make a self-signed certificate: " + s.message());
-    }
-    if (created) {
-      MAIL_LOG(kWarning, component)
-          << "no certificate configured: made a self-signed certificate for " << host_name
-          << " in " << files.certificate_chain
-          << " (clients will ask to trust it; import a real one)";
-    }
+    return files;
   }
+  files.certificate_chain = state_dir + "/tls/cert.pem";
+  files.private_key = state_dir + "/tls/key.pem";
+  bool created = false;
+  Status s = EnsureSelfSignedCertificate(files, host_name, &created);
+  if (!s.ok()) {
+    return Status(s.code(), "cannot make a self-signed certificate: " + s.message());
+  }
+  if (created) {
+    MAIL_LOG(kWarning, component)
+        << "no certificate configured: made a self-signed certificate for " << host_name
+        << " in " << files.certificate_chain
+        << " (clients will ask to trust it; import a real one)";
+  }
+  return files;
+}
+
+StatusOr<std::shared_ptr<asio::ssl::context>> ServerTlsContextFor(
+    const std::string& certificate_file, const std::string& private_key_file,
+    const std::string& state_dir, const std::string& host_name, const std::string& component) {
+  MAIL_ASSIGN_OR_RETURN(TlsFiles files, ServerTlsFilesFor(certificate_file, private_key_file,
+                                                          state_dir, host_name, component));
   return MakeServerTlsContext(files);
 }
 

@@ -47,6 +47,11 @@ std::shared_ptr<const mail::v1::TransportSettings> SettingsWatcher::transport() 
   return transport_;
 }
 
+std::shared_ptr<const mail::v1::ServerSettings> SettingsWatcher::certificates() const {
+  std::lock_guard<std::mutex> lock(transport_mu_);
+  return certificates_;
+}
+
 bool SettingsWatcher::WaitForFirstSnapshot(std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(first_mu_);
   return first_cv_.wait_for(lock, timeout, [this] { return have_first_; });
@@ -87,6 +92,12 @@ void SettingsWatcher::Loop() {
       auto imap4 = MergeSettings(imap4_config_, s.imap4(), common::SettingsKind::kImap4);
       if (common::Validate(pop3, common::SettingsKind::kPop3).ok()) pop3_->Set(pop3);
       if (common::Validate(imap4, common::SettingsKind::kImap4).ok()) imap4_->Set(imap4);
+      {
+        auto certificates = std::make_shared<mail::v1::ServerSettings>();
+        *certificates->mutable_certificates() = s.certificates();
+        std::lock_guard<std::mutex> lock(transport_mu_);
+        certificates_ = std::move(certificates);
+      }
       {
         std::lock_guard<std::mutex> lock(on_change_mu_);
         if (on_change_) on_change_();

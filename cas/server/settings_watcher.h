@@ -42,6 +42,9 @@ class SettingsWatcher {
   // The organisation's transport settings (receive connectors) with defaults filled in, as in
   // the latest snapshot from the store; null until the store has sent one.
   std::shared_ptr<const mail::v1::TransportSettings> transport() const;
+  // The store's certificates enabled for a service (with their keys), as in the latest
+  // snapshot, set before the change callback runs; null until the store has sent one.
+  std::shared_ptr<const mail::v1::ServerSettings> certificates() const;
 
  private:
   void Loop();
@@ -52,6 +55,7 @@ class SettingsWatcher {
   std::atomic<uint64_t> version_{0};
   mutable std::mutex transport_mu_;
   std::shared_ptr<const mail::v1::TransportSettings> transport_;
+  std::shared_ptr<const mail::v1::ServerSettings> certificates_;
   std::mutex first_mu_;
   std::condition_variable first_cv_;
   bool have_first_ = false;

@@ -6,6 +6,7 @@
 
 #include <openssl/rand.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
@@ -13,6 +14,7 @@
 #include <rocksdb/cache.h>
 
 #include "common/logging.h"
+#include "common/mail_text.h"
 #include "mailboxstore/core/folder_names.h"
 #include "mailboxstore/core/keys.h"
 #include "mailboxstore/core/mailbox_state.h"
@@ -43,6 +45,17 @@ class CountAddOperator : public rocksdb::AssociativeMergeOperator {
   const char* Name() const override { return "mail.CountAdd"; }
 };
 
+// RocksDB recovers from a full disk by itself only once the free space exceeds its largest
+// write buffer (64 MiB), polled every 5 s, and refuses a manual Resume() meanwhile. The store
+// resumes on its next write instead (GroupCommitter), as soon as the flush fits.
+class ManualNoSpaceRecovery : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason /*reason*/, rocksdb::Status bg_error,
+                            bool* auto_recovery) override {
+    if (bg_error.IsNoSpace()) *auto_recovery = false;
+  }
+};
+
 Status FromRocks(const rocksdb::Status& s, const char* what) {
   if (s.ok()) return Status::Ok();
   if (s.IsNotFound()) return common::NotFoundError(what);
@@ -60,12 +73,14 @@ constexpr SpecialFolder kSpecialFolders[] = {
 };
 
 std::string EncodeStateCounters(uint64_t modseq, uint32_t next_folder_id,
-                                uint64_t next_message_id, uint32_t next_uidvalidity) {
+                                uint64_t next_message_id, uint32_t next_uidvalidity,
+                                uint64_t changelog_floor) {
   std::string v;
   keys::PutU64(&v, modseq);
   keys::PutU32(&v, next_folder_id);
   keys::PutU64(&v, next_message_id);
   keys::PutU32(&v, next_uidvalidity);
+  keys::PutU64(&v, changelog_floor);
   return v;
 }
 
@@ -145,6 +160,7 @@ Status RocksMailboxStore::OpenDb() {
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 5;
+  db_options.listeners.push_back(std::make_shared<ManualNoSpaceRecovery>());
   // Several writers share one WAL sync (we also group them ourselves).
   db_options.enable_pipelined_write = false;
 
@@ -164,6 +180,10 @@ Status RocksMailboxStore::OpenDb() {
       cf_options.min_blob_size = 4096;
       cf_options.enable_blob_garbage_collection = true;
       cf_options.compression = rocksdb::kNoCompression;
+      // A memtable of bodies must be flushed before RocksDB can take writes again after the
+      // disk ran full; a small one needs little space freed for that (and bodies do not stay
+      // in memory anyway).
+      cf_options.write_buffer_size = 8 << 20;
     }
     if (i == kBlobRef) cf_options.merge_operator = std::make_shared<CountAddOperator>();
     descriptors.emplace_back(kColumnFamilies[i], cf_options);
@@ -211,6 +231,7 @@ Status RocksMailboxStore::OpenDb() {
   MAIL_RETURN_IF_ERROR(LoadSettings());
   MAIL_RETURN_IF_ERROR(LoadControl());
   MAIL_RETURN_IF_ERROR(LoadAudit());
+  MAIL_RETURN_IF_ERROR(LoadLoginThrottle());
 
   committer_ = std::make_unique<GroupCommitter>(
       db_, options_.sync_writes,
@@ -273,11 +294,13 @@ Status RocksMailboxStore::LoadState(uint64_t mailbox_id, MailboxState* state) {
 
   s = db_->Get(rocksdb::ReadOptions(), cf(kMeta), keys::MailboxCountersKey(mailbox_id), &v);
   if (!s.ok()) return FromRocks(s, "read mailbox counters");
-  if (v.size() != 24) return common::InternalError("corrupt mailbox counters");
+  // 24 bytes before the change log was trimmed (nothing trimmed yet), 32 since.
+  if (v.size() != 24 && v.size() != 32) return common::InternalError("corrupt mailbox counters");
   state->modseq = keys::GetU64(v, 0);
   state->next_folder_id = keys::GetU32(v, 8);
   state->next_message_id = keys::GetU64(v, 12);
   state->next_uidvalidity = keys::GetU32(v, 20);
+  state->changelog_floor = v.size() == 32 ? keys::GetU64(v, 24) : 0;
 
   state->folders.clear();
   std::string prefix = keys::MailboxKey(mailbox_id);
@@ -308,9 +331,19 @@ void RocksMailboxStore::PutFolder(uint64_t mailbox_id, const mail::v1::Folder& f
 
 void RocksMailboxStore::PutCounters(uint64_t mailbox_id, const MailboxState& state,
                                     PendingWrite* w) {
+  // Every change to a mailbox passes here, so this is where its change log is kept bounded:
+  // once it spans more than the limit plus an eighth, the oldest entries go in one range
+  // delete (so a tombstone is written once per limit/8 changes, not per change).
+  const uint64_t limit = options_.changelog_retained_modseqs;
+  if (limit != 0 && state.modseq > state.changelog_floor + limit + limit / 8) {
+    const uint64_t floor = state.modseq - limit;
+    w->DeleteRange(cf(kChangelog), keys::ChangeKey(mailbox_id, 0, 0),
+                   keys::ChangeKey(mailbox_id, floor + 1, 0));
+    state.changelog_floor = floor;
+  }
   w->Put(cf(kMeta), keys::MailboxCountersKey(mailbox_id),
          EncodeStateCounters(state.modseq, state.next_folder_id, state.next_message_id,
-                             state.next_uidvalidity));
+                             state.next_uidvalidity, state.changelog_floor));
 }
 
 StatusOr<mail::v1::Folder*> RocksMailboxStore::FindFolder(MailboxState* state,
@@ -919,6 +952,79 @@ Status RocksMailboxStore::GetBody(const mail::v1::GetBodyRequest& req,
   return Status::Ok();
 }
 
+StatusOr<mail::v1::SearchTextResponse> RocksMailboxStore::SearchText(
+    const mail::v1::SearchTextRequest& req) {
+  constexpr int kMaxCriteria = 256;
+  constexpr uint64_t kDefaultTextBytes = 10ull << 20;
+  if (req.criteria_size() > kMaxCriteria) {
+    return common::InvalidArgumentError("too many search criteria");
+  }
+  uint32_t folder_id;
+  {
+    std::unique_lock<std::mutex> lock;
+    MAIL_ASSIGN_OR_RETURN(auto state, LockedState(req.mailbox_id(), &lock));
+    MAIL_ASSIGN_OR_RETURN(mail::v1::Folder * folder, FindFolder(state.get(), req.folder()));
+    folder_id = folder->id();
+  }
+  const size_t max_text = static_cast<size_t>(
+      req.max_text_bytes() != 0 ? std::min<uint64_t>(req.max_text_bytes(), SIZE_MAX)
+                                : kDefaultTextBytes);
+  std::vector<std::string> needles;
+  bool any_headers = false;
+  mail::v1::SearchTextResponse resp;
+  for (const auto& c : req.criteria()) {
+    needles.push_back(common::FoldCase(c.text()));
+    any_headers = any_headers || c.include_headers();
+    resp.add_matches();
+  }
+  if (needles.empty()) return resp;
+  // One snapshot for records, structures and bodies, so an expunge in between cannot split
+  // them.
+  const rocksdb::Snapshot* snap = db_->GetSnapshot();
+  struct Release {
+    rocksdb::DB* db;
+    const rocksdb::Snapshot* s;
+    ~Release() { db->ReleaseSnapshot(s); }
+  } release{db_, snap};
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+  Status read_status;
+  auto search_one = [&](mail::v1::MessageRecord& rec) {
+    std::string v;
+    rocksdb::Status rs = db_->Get(ro, cf(kStructure), rec.body_sha256(), &v);
+    // A message appended after the snapshot was taken: not part of this search.
+    if (rs.IsNotFound()) return true;
+    mail::v1::MessageStructure structure;
+    if (!rs.ok() || !structure.ParseFromString(v)) {
+      read_status = rs.ok() ? common::InternalError("corrupt message structure")
+                            : FromRocks(rs, "read message structure");
+      return false;
+    }
+    rocksdb::PinnableSlice raw;
+    rs = db_->Get(ro, cf(kBlob), rec.body_sha256(), &raw);
+    if (rs.IsNotFound()) return true;
+    if (!rs.ok()) {
+      read_status = FromRocks(rs, "read message body");
+      return false;
+    }
+    const std::string body =
+        common::FoldedBodyText(raw.ToStringView(), structure.body(), max_text);
+    std::optional<std::string> header_block;
+    if (any_headers) header_block = common::FoldedHeaderBlock(structure);
+    for (int i = 0; i < req.criteria_size(); ++i) {
+      const std::string& needle = needles[static_cast<size_t>(i)];
+      const bool match =
+          body.find(needle) != std::string::npos ||
+          (req.criteria(i).include_headers() && header_block->find(needle) != std::string::npos);
+      if (match) resp.mutable_matches(i)->add_uids(rec.uid());
+    }
+    return true;
+  };
+  MAIL_RETURN_IF_ERROR(ScanMessages(req.mailbox_id(), folder_id, req.uids(), search_one));
+  MAIL_RETURN_IF_ERROR(read_status);
+  return resp;
+}
+
 StatusOr<mail::v1::StoreFlagsResponse> RocksMailboxStore::StoreFlags(
     const mail::v1::StoreFlagsRequest& req) {
   MAIL_ASSIGN_OR_RETURN(std::vector<std::string> flags, internal::NormalizeFlags(req.flags()));
@@ -1233,6 +1339,14 @@ StatusOr<mail::v1::GetChangesResponse> RocksMailboxStore::GetChanges(
   {
     std::unique_lock<std::mutex> lock;
     MAIL_ASSIGN_OR_RETURN(auto state, LockedState(req.mailbox_id(), &lock));
+    if (req.since_modseq() < state->changelog_floor) {
+      // The changes right after since_modseq were trimmed: a partial list would look
+      // complete. The caller falls back (RFC 7162 3.2.5.2: report every UID not in the
+      // folder as vanished).
+      return Status(common::StatusCode::kOutOfRange,
+                    "changes up to MODSEQ " + std::to_string(state->changelog_floor) +
+                        " are no longer kept; resynchronise fully");
+    }
     if (!req.folder().name().empty() || req.folder().id() != 0) {
       MAIL_ASSIGN_OR_RETURN(mail::v1::Folder * folder, FindFolder(state.get(), req.folder()));
       folder_id = folder->id();
@@ -1272,6 +1386,34 @@ StatusOr<mail::v1::MailboxStatsResponse> RocksMailboxStore::MailboxStats(uint64_
     *out = f;
     out->set_subscribed(state->subscriptions.count(f.name()) > 0);
   }
+  return resp;
+}
+
+StatusOr<mail::v1::MailboxStatisticsResponse> RocksMailboxStore::GetMailboxStatistics(
+    const std::string& identity) {
+  MAIL_ASSIGN_OR_RETURN(uint64_t id, ResolveIdentity(identity));
+  mail::v1::MailboxStatisticsResponse resp;
+  // The mailbox and its folders under one lock, so that the totals add up.
+  std::unique_lock<std::mutex> lock;
+  MAIL_ASSIGN_OR_RETURN(auto state, LockedState(id, &lock));
+  MAIL_ASSIGN_OR_RETURN(mail::v1::Mailbox mb, ReadMailbox(id));
+  FillCounters(*state, &mb);
+  *resp.mutable_mailbox() = std::move(mb);
+  for (const auto& [fid, f] : state->folders) {
+    mail::v1::FolderStatistics* out = resp.add_folders();
+    out->set_name(f.name());
+    out->set_special_use(f.special_use());
+    out->set_messages(f.messages());
+    out->set_unseen(f.unseen());
+    out->set_deleted(f.deleted());
+    out->set_size(f.size());
+    out->set_created_unix(f.created_unix());
+  }
+  std::sort(resp.mutable_folders()->begin(), resp.mutable_folders()->end(),
+            [](const mail::v1::FolderStatistics& a, const mail::v1::FolderStatistics& b) {
+              if ((a.name() == "INBOX") != (b.name() == "INBOX")) return a.name() == "INBOX";
+              return a.name() < b.name();
+            });
   return resp;
 }
 

@@ -55,6 +55,10 @@ struct StoreOptions {
   LoginThrottle::Clock login_throttle_clock;  // Default: the system clock (tests inject one).
   // Successful password checks remembered for a short time (see credential_cache.h).
   CredentialCacheOptions credential_cache;
+  // The per-mailbox change log (CONDSTORE/QRESYNC, IDLE catch-up) keeps the changes of the
+  // last this many MODSEQs; older ones are trimmed and GetChanges for them answers
+  // kOutOfRange. 0 keeps everything.
+  uint64_t changelog_retained_modseqs = 20000;  // Default: 20000.
 };
 
 // Column family names; one per record kind.
@@ -126,6 +130,10 @@ class RocksMailboxStore {
   // Calls `sink` with consecutive pieces of the section (at most 1 MiB each).
   common::Status GetBody(const mail::v1::GetBodyRequest& req,
                          const std::function<bool(mail::v1::GetBodyResponse&)>& sink);
+  // SEARCH BODY/TEXT over the given UIDs of one folder, read and matched here so that a
+  // search costs one call whatever the number of messages (see SearchTextRequest).
+  common::StatusOr<mail::v1::SearchTextResponse> SearchText(
+      const mail::v1::SearchTextRequest& req);
   common::StatusOr<mail::v1::StoreFlagsResponse> StoreFlags(
       const mail::v1::StoreFlagsRequest& req);
   common::StatusOr<mail::v1::ExpungeResponse> Expunge(const mail::v1::ExpungeRequest& req);
@@ -137,6 +145,9 @@ class RocksMailboxStore {
   common::StatusOr<mail::v1::GetChangesResponse> GetChanges(
       const mail::v1::GetChangesRequest& req);
   common::StatusOr<mail::v1::MailboxStatsResponse> MailboxStats(uint64_t mailbox_id);
+  // Get-MailboxStatistics / Get-MailboxFolderStatistics: the mailbox by identity and its folders.
+  common::StatusOr<mail::v1::MailboxStatisticsResponse> GetMailboxStatistics(
+      const std::string& identity);
   common::StatusOr<mail::v1::PurgeExpiredResponse> PurgeExpired(int64_t now_unix);
 
   // ---- Server settings (Set-PopSettings / Set-ImapSettings) ------------------------------
@@ -161,6 +172,19 @@ class RocksMailboxStore {
   // Set-SendConnector -SmartHosts, Set-TransportService -MessageExpirationTimeout.
   common::StatusOr<mail::v1::ServerSettings> UpdateTransportSettings(
       const mail::v1::UpdateTransportSettingsRequest& req);
+
+  // ---- Certificates (Get-/New-/Import-/Enable-/Remove-ExchangeCertificate) ------------------
+  // Held in the settings, so that every change is a new version that WatchSettings sends to
+  // the frontends. Replies carry no private key.
+  std::vector<mail::v1::Certificate> ListCertificates(const mail::v1::GetCertificatesRequest& req);
+  common::StatusOr<mail::v1::Certificate> NewCertificate(
+      const mail::v1::NewCertificateRequest& req);
+  common::StatusOr<mail::v1::Certificate> ImportCertificate(
+      const mail::v1::ImportCertificateRequest& req);
+  common::StatusOr<mail::v1::Certificate> EnableCertificate(
+      const mail::v1::EnableCertificateRequest& req);
+  common::StatusOr<mail::v1::Certificate> RemoveCertificate(
+      const mail::v1::RemoveCertificateRequest& req);
 
   // Number of stored bodies (distinct SHA-256), for tests of deduplication and freeing.
   common::StatusOr<uint64_t> CountStoredBodies();
@@ -222,12 +246,18 @@ class RocksMailboxStore {
   common::Status CommitAndCollect(PendingWrite* w, const std::vector<std::string>& freed_bodies);
   void FreeBodiesIfUnreferenced(const std::vector<std::string>& shas);
   void RetentionLoop();
+  // A successful login (AuthenticatePlain, CompleteLogin): Get-MailboxStatistics'
+  // LastLogonTime. Kept in memory only, so that a login costs no write; it is known for the
+  // logins since the store started.
+  void NoteLogon(mail::v1::Mailbox* mb);
   void RemoveAddressIndex(const mail::v1::Mailbox& mb, PendingWrite* w);
   void AddAddressIndex(const mail::v1::Mailbox& mb, PendingWrite* w);
   common::Status CheckAddressesFree(const std::vector<std::string>& addrs, uint64_t self_id);
 
   StoreOptions options_;
   std::unique_ptr<LoginThrottle> throttle_;
+  mutable std::mutex logon_mu_;
+  std::unordered_map<uint64_t, int64_t> last_logon_;  // Mailbox id -> unix time.
   std::unique_ptr<VerifiedCredentialCache> credential_cache_;
   rocksdb::DB* db_ = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
@@ -247,6 +277,12 @@ class RocksMailboxStore {
 
   common::Status LoadAudit();
   std::mutex audit_mu_;
+
+  // The brute-force protection's tables in the meta column family (rocks_throttle_state.cc):
+  // loaded at start, written after each change that matters (failures, blocks, new trusts).
+  common::Status LoadLoginThrottle();
+  void PersistLoginThrottle();
+  std::mutex throttle_persist_mu_;  // Keeps the writes in the order the changes were taken.
   uint64_t next_audit_id_ = 1;
 
   // Control plane. Keys: (node, ServiceName); node "" holds the default for every node.

@@ -36,6 +36,11 @@ mail::v1::ServerSettings RocksMailboxStore::GetSettings(bool effective) {
     *out.mutable_pop3() = common::WithDefaults(out.pop3(), common::SettingsKind::kPop3);
     *out.mutable_imap4() = common::WithDefaults(out.imap4(), common::SettingsKind::kImap4);
     *out.mutable_transport() = common::TransportWithDefaults(out.transport());
+    // Admin replies show what a certificate is, never its key (nor the whole PEM).
+    for (auto& c : *out.mutable_certificates()) {
+      c.clear_private_key_pem();
+      c.clear_chain_pem();
+    }
   }
   return out;
 }

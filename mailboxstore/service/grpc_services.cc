@@ -4,6 +4,7 @@
 #include <google/protobuf/text_format.h>
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <set>
 
 #include "common/logging.h"
@@ -167,6 +168,14 @@ grpc::Status DirectoryService::GetMailbox(grpc::ServerContext* ctx,
   GUARD();
   return Assign(store_->GetMailbox(req->identity()),
                 [&](mail::v1::Mailbox m) { *resp->mutable_mailbox() = std::move(m); });
+}
+
+grpc::Status DirectoryService::GetMailboxStatistics(grpc::ServerContext* ctx,
+                                                    const mail::v1::MailboxIdentity* req,
+                                                    mail::v1::MailboxStatisticsResponse* resp) {
+  GUARD();
+  return Assign(store_->GetMailboxStatistics(req->identity()),
+                [&](mail::v1::MailboxStatisticsResponse r) { *resp = std::move(r); });
 }
 
 grpc::Status DirectoryService::ListMailboxes(grpc::ServerContext* ctx,
@@ -436,6 +445,13 @@ grpc::Status MessageStoreService::Copy(grpc::ServerContext*, const mail::v1::Cop
   return Assign(store_->Copy(*req), [&](mail::v1::CopyResponse r) { *resp = std::move(r); });
 }
 
+grpc::Status MessageStoreService::SearchText(grpc::ServerContext*,
+                                             const mail::v1::SearchTextRequest* req,
+                                             mail::v1::SearchTextResponse* resp) {
+  return Assign(store_->SearchText(*req),
+                [&](mail::v1::SearchTextResponse r) { *resp = std::move(r); });
+}
+
 grpc::Status MessageStoreService::Watch(grpc::ServerContext* ctx,
                                         const mail::v1::WatchRequest* req,
                                         grpc::ServerWriter<mail::v1::ChangeEvent>* writer) {
@@ -503,20 +519,125 @@ grpc::Status SettingsService::GetSettings(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
+namespace {
+
+// What a frontend node needs of the certificates: those enabled for a service, with their
+// keys. The others stay in the store.
+mail::v1::ServerSettings ForFrontends(mail::v1::ServerSettings s) {
+  auto* list = s.mutable_certificates();
+  list->erase(std::remove_if(list->begin(), list->end(),
+                             [](const mail::v1::Certificate& c) { return c.services().empty(); }),
+              list->end());
+  return s;
+}
+
+std::string CertificateServicesText(const mail::v1::Certificate& c) {
+  std::string out;
+  for (int s : c.services()) {
+    if (!out.empty()) out += ",";
+    out += s == mail::v1::CERTIFICATE_SERVICE_IMAP  ? "IMAP"
+           : s == mail::v1::CERTIFICATE_SERVICE_POP ? "POP"
+                                                    : "SMTP";
+  }
+  return out.empty() ? "None" : out;
+}
+
+// The audit log's view of a certificate: what it is and where it serves, never the key.
+std::string CertificateAuditText(const mail::v1::Certificate& c) {
+  std::string domains;
+  for (const auto& d : c.certificate_domains()) domains += (domains.empty() ? "" : ",") + d;
+  return "subject: " + c.subject() + "; domains: " + domains +
+         "; not_after_unix: " + std::to_string(c.not_after_unix()) +
+         "; services: " + CertificateServicesText(c);
+}
+
+}  // namespace
+
 grpc::Status SettingsService::WatchSettings(grpc::ServerContext* ctx,
                                             const mail::v1::GetSettingsRequest*,
                                             grpc::ServerWriter<mail::v1::ServerSettings>* writer) {
   GUARD();
-  mail::v1::ServerSettings current = store_->GetSettings(/*effective=*/false);
+  mail::v1::ServerSettings current = ForFrontends(store_->GetSettings(/*effective=*/false));
   if (!writer->Write(current)) return grpc::Status::OK;
   uint64_t seen = current.version();
   while (!ctx->IsCancelled()) {
     mail::v1::ServerSettings next = store_->WaitForSettings(seen, 500);
     if (next.version() <= seen) continue;
     seen = next.version();
-    if (!writer->Write(next)) break;
+    if (!writer->Write(ForFrontends(std::move(next)))) break;
   }
   return grpc::Status::OK;
+}
+
+grpc::Status SettingsService::GetCertificates(grpc::ServerContext* ctx,
+                                              const mail::v1::GetCertificatesRequest* req,
+                                              mail::v1::GetCertificatesResponse* resp) {
+  if (!allow_update_) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "admin endpoint only");
+  }
+  GUARD();
+  for (auto& c : store_->ListCertificates(*req)) *resp->add_certificates() = std::move(c);
+  return grpc::Status::OK;
+}
+
+grpc::Status SettingsService::NewCertificate(grpc::ServerContext* ctx,
+                                             const mail::v1::NewCertificateRequest* req,
+                                             mail::v1::Certificate* resp) {
+  if (!allow_update_) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "settings change only by admins");
+  }
+  GUARD();
+  grpc::Status st = Assign(store_->NewCertificate(*req),
+                           [&](mail::v1::Certificate c) { *resp = std::move(c); });
+  Audit(store_, ctx, "NewCertificate", st.ok() ? resp->thumbprint() : req->subject_name(), "",
+        st.ok() ? CertificateAuditText(*resp) : "", st);
+  return st;
+}
+
+grpc::Status SettingsService::ImportCertificate(grpc::ServerContext* ctx,
+                                                const mail::v1::ImportCertificateRequest* req,
+                                                mail::v1::Certificate* resp) {
+  if (!allow_update_) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "settings change only by admins");
+  }
+  GUARD();
+  grpc::Status st = Assign(store_->ImportCertificate(*req),
+                           [&](mail::v1::Certificate c) { *resp = std::move(c); });
+  Audit(store_, ctx, "ImportCertificate", st.ok() ? resp->thumbprint() : "", "",
+        st.ok() ? CertificateAuditText(*resp) : "", st);
+  return st;
+}
+
+grpc::Status SettingsService::EnableCertificate(grpc::ServerContext* ctx,
+                                                const mail::v1::EnableCertificateRequest* req,
+                                                mail::v1::Certificate* resp) {
+  if (!allow_update_) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "settings change only by admins");
+  }
+  GUARD();
+  mail::v1::GetCertificatesRequest find;
+  find.set_thumbprint(req->thumbprint());
+  std::vector<mail::v1::Certificate> before = store_->ListCertificates(find);
+  grpc::Status st = Assign(store_->EnableCertificate(*req),
+                           [&](mail::v1::Certificate c) { *resp = std::move(c); });
+  Audit(store_, ctx, "EnableCertificate", req->thumbprint(),
+        before.empty() ? "" : "services: " + CertificateServicesText(before.front()),
+        st.ok() ? "services: " + CertificateServicesText(*resp) : "", st);
+  return st;
+}
+
+grpc::Status SettingsService::RemoveCertificate(grpc::ServerContext* ctx,
+                                                const mail::v1::RemoveCertificateRequest* req,
+                                                mail::v1::Certificate* resp) {
+  if (!allow_update_) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "settings change only by admins");
+  }
+  GUARD();
+  grpc::Status st = Assign(store_->RemoveCertificate(*req),
+                           [&](mail::v1::Certificate c) { *resp = std::move(c); });
+  Audit(store_, ctx, "RemoveCertificate", req->thumbprint(),
+        st.ok() ? CertificateAuditText(*resp) : "", st.ok() ? "(removed)" : "", st);
+  return st;
 }
 
 grpc::Status SettingsService::UpdateProtocolSettings(

@@ -58,6 +58,8 @@ class DirectoryService final : public mail::v1::Directory::Service {
   grpc::Status ClearBlockedClients(grpc::ServerContext*,
                                    const mail::v1::ClearBlockedClientsRequest*,
                                    mail::v1::ClearBlockedClientsResponse*) override;
+  grpc::Status GetMailboxStatistics(grpc::ServerContext*, const mail::v1::MailboxIdentity*,
+                                    mail::v1::MailboxStatisticsResponse*) override;
 
  private:
   RocksMailboxStore* store_;
@@ -112,6 +114,8 @@ class MessageStoreService final : public mail::v1::MessageStore::Service {
                        mail::v1::ExpungeResponse*) override;
   grpc::Status Copy(grpc::ServerContext*, const mail::v1::CopyRequest*,
                     mail::v1::CopyResponse*) override;
+  grpc::Status SearchText(grpc::ServerContext*, const mail::v1::SearchTextRequest*,
+                          mail::v1::SearchTextResponse*) override;
   grpc::Status Watch(grpc::ServerContext*, const mail::v1::WatchRequest*,
                      grpc::ServerWriter<mail::v1::ChangeEvent>*) override;
   grpc::Status GetChanges(grpc::ServerContext*, const mail::v1::GetChangesRequest*,
@@ -174,6 +178,16 @@ class SettingsService final : public mail::v1::Settings::Service {
   grpc::Status UpdateTransportSettings(grpc::ServerContext*,
                                        const mail::v1::UpdateTransportSettingsRequest*,
                                        mail::v1::ServerSettings*) override;
+  grpc::Status GetCertificates(grpc::ServerContext*, const mail::v1::GetCertificatesRequest*,
+                               mail::v1::GetCertificatesResponse*) override;
+  grpc::Status NewCertificate(grpc::ServerContext*, const mail::v1::NewCertificateRequest*,
+                              mail::v1::Certificate*) override;
+  grpc::Status ImportCertificate(grpc::ServerContext*, const mail::v1::ImportCertificateRequest*,
+                                 mail::v1::Certificate*) override;
+  grpc::Status EnableCertificate(grpc::ServerContext*, const mail::v1::EnableCertificateRequest*,
+                                 mail::v1::Certificate*) override;
+  grpc::Status RemoveCertificate(grpc::ServerContext*, const mail::v1::RemoveCertificateRequest*,
+                                 mail::v1::Certificate*) override;
 
  private:
   RocksMailboxStore* store_;
