@@ -1,5 +1,7 @@
 #include "common/listener.h"
 
+#include <algorithm>
+
 #include "common/logging.h"
 
 namespace common {
@@ -25,6 +27,15 @@ common::StatusOr<asio::ip::tcp::endpoint> ParseBinding(const std::string& bindin
   auto addr = asio::ip::make_address(host, ec);
   if (ec) return common::InvalidArgumentError("bad address in binding " + binding);
   return asio::ip::tcp::endpoint(addr, static_cast<unsigned short>(port));
+}
+
+StatusOr<std::shared_ptr<const ProxyProtocolOptions>> MakeProxyProtocolOptions(
+    const std::vector<std::string>& trusted_networks) {
+  if (trusted_networks.empty()) return std::shared_ptr<const ProxyProtocolOptions>();
+  MAIL_ASSIGN_OR_RETURN(TrustedNetworks trusted, TrustedNetworks::Parse(trusted_networks));
+  auto options = std::make_shared<ProxyProtocolOptions>();
+  options->trusted = std::move(trusted);
+  return std::shared_ptr<const ProxyProtocolOptions>(std::move(options));
 }
 
 Listener::Listener(asio::io_context& io, std::string binding,
@@ -68,8 +79,55 @@ asio::awaitable<void> Listener::AcceptLoop() {
       co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
-    start_(std::make_unique<common::Stream>(std::move(sock), tls_));
+    auto stream = std::make_unique<common::Stream>(std::move(sock), tls_);
+    if (proxy_ != nullptr && proxy_->trusted.Contains(stream->remote_address())) {
+      asio::co_spawn(asio::make_strand(io_),
+                     ReadProxyHeaderThenStart(shared_from_this(), std::move(stream)),
+                     asio::detached);
+      continue;
+    }
+    start_(std::move(stream));
   }
+}
+
+asio::awaitable<void> Listener::ReadProxyHeaderThenStart(std::shared_ptr<Listener> self,
+                                                         std::unique_ptr<Stream> stream) {
+  const ProxyProtocolOptions& options = *self->proxy_;
+  ProxyHeaderParser parser(options.limits);
+  const auto deadline = Stream::Clock::now() + options.header_timeout;
+  std::string why;
+  char buf[256];
+  ProxyHeaderParser::Result result = ProxyHeaderParser::Result::kNeedMore;
+  while (result == ProxyHeaderParser::Result::kNeedMore) {
+    const auto left = deadline - Stream::Clock::now();
+    if (left <= Stream::Clock::duration::zero()) {
+      why = "no PROXY protocol header in time";
+      break;
+    }
+    // Never more than the header can still hold: what follows it (a TLS ClientHello, an
+    // early command) stays in the socket for the session.
+    const size_t want = std::min(parser.wanted(), sizeof(buf));
+    boost::system::error_code ec;
+    const size_t n = co_await stream->ReadSome(buf, want, left, ec);
+    if (ec) {
+      why = ec == asio::error::timed_out
+                ? "no PROXY protocol header in time"
+                : "closed before the PROXY protocol header: " + ec.message();
+      break;
+    }
+    size_t consumed = 0;
+    result = parser.Feed(std::string_view(buf, n), &consumed);
+  }
+  if (result != ProxyHeaderParser::Result::kDone) {
+    if (result == ProxyHeaderParser::Result::kError) why = parser.error();
+    MAIL_LOG(kWarning, "listener") << self->binding_ << ": connection from trusted proxy "
+                                   << stream->remote_address() << " closed: " << why;
+    stream->Close();
+    co_return;
+  }
+  const ProxyHeader& header = parser.header();
+  if (!header.use_connection_address) stream->set_remote_address(header.source_address);
+  self->start_(std::move(stream));
 }
 
 }  // namespace common

@@ -36,6 +36,7 @@ size_t ServiceListeners::Open() {
             asio::co_spawn(ex, (*factory)(std::move(stream), implicit_tls),
                            [registry, id](std::exception_ptr) { registry->Remove(id); });
           });
+      listener->SetProxyProtocol(proxy_);
       Status s = listener->Open();
       if (!s.ok()) {
         MAIL_LOG(kWarning, name_) << s.message();

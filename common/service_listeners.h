@@ -52,6 +52,11 @@ class ServiceListeners {
   // listeners and `name` + "s" for implicit TLS ("imaps", "pop3s").
   std::vector<std::string> Endpoints() const;
   SessionRegistry& sessions() { return *sessions_; }
+  // PROXY protocol for the listeners opened from now on (see ProxyProtocolOptions).
+  void SetProxyProtocol(std::shared_ptr<const ProxyProtocolOptions> options) {
+    std::lock_guard<std::mutex> lock(mu_);
+    proxy_ = std::move(options);
+  }
 
  private:
   asio::io_context& io_;
@@ -65,6 +70,7 @@ class ServiceListeners {
   std::shared_ptr<SessionRegistry> sessions_;
   mutable std::mutex mu_;
   std::vector<std::pair<std::shared_ptr<Listener>, bool>> listeners_;  // (listener, implicit TLS)
+  std::shared_ptr<const ProxyProtocolOptions> proxy_;
   bool running_ = false;
   bool seen_generation_ = false;
   uint64_t restart_generation_ = 0;

@@ -35,6 +35,9 @@ class Stream {
   std::string tls_version();
   std::string tls_cipher();
   const std::string& remote_address() const { return remote_address_; }
+  // The client's address as a trusted load balancer reported it (PROXY protocol): limits,
+  // throttling, logs and Received headers see it instead of the balancer's address.
+  void set_remote_address(std::string address) { remote_address_ = std::move(address); }
   int local_port() const { return local_port_; }
   // Ends any pending operation (used to stop sessions, e.g. Stop-Service).
   void Cancel();

@@ -9,7 +9,7 @@ BUILD_PACKAGES=(
   librocksdb-dev libgmime-3.0-dev libssl-dev libboost-dev libboost-system-dev libedit-dev
 )
 TEST_PACKAGES=(libgtest-dev libgmock-dev python3 curl openssl procps fetchmail
-  python3-aiosmtpd swaks tmux)
+  python3-aiosmtpd swaks tmux haproxy)
 
 wanted=("${BUILD_PACKAGES[@]}")
 if [[ "${1:-build}" == "test" ]]; then

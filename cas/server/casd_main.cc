@@ -19,10 +19,13 @@
 #include "cas/server/settings_watcher.h"
 #include "common/config.h"
 #include "common/logging.h"
+#include "common/metrics_http.h"
 #include "common/node_agent.h"
 #include "common/protocol_settings.h"
 #include "common/service_listeners.h"
+#include "common/served_certificates.h"
 #include "common/tls.h"
+#include "common/tls_provider.h"
 #include "config.pb.h"
 #include "mailboxstore/client/grpc_store_client.h"
 
@@ -68,6 +71,13 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  auto proxy_protocol = common::MakeProxyProtocolOptions(
+      {cfg.proxy_protocol_trusted_networks().begin(), cfg.proxy_protocol_trusted_networks().end()});
+  if (!proxy_protocol.ok()) {
+    std::fprintf(stderr, "casd: %s\n", proxy_protocol.status().message().c_str());
+    return 2;
+  }
+
   {
     std::error_code ec;
     std::filesystem::create_directories(cfg.state_dir(), ec);
@@ -77,11 +87,24 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  // TLS: the configured certificate, or a self-signed one made on first start.
-  auto tls = common::ServerTlsContextFor(cfg.certificate_file(), cfg.private_key_file(),
-                                         cfg.state_dir(), cfg.host_name(), "casd");
-  if (!tls.ok()) {
-    MAIL_LOG(kError, "casd") << tls.status().ToString();
+  // TLS: certificates enabled in the store for IMAP or POP, else the configured certificate,
+  // else a self-signed one made on first start. Each service has its own provider, changed
+  // live by Enable-ExchangeCertificate and by replacing the files.
+  auto tls_files = common::ServerTlsFilesFor(cfg.certificate_file(), cfg.private_key_file(),
+                                             cfg.state_dir(), cfg.host_name(), "casd");
+  if (!tls_files.ok()) {
+    MAIL_LOG(kError, "casd") << tls_files.status().ToString();
+    return 1;
+  }
+  auto make_tls = [&](const char* component) {
+    return common::TlsProvider::Create(
+        {tls_files->certificate_chain, tls_files->private_key, component});
+  };
+  auto imap_tls = make_tls("casd imap4");
+  auto pop3_tls = make_tls("casd pop3");
+  if (!imap_tls.ok() || !pop3_tls.ok()) {
+    MAIL_LOG(kError, "casd")
+        << (imap_tls.ok() ? pop3_tls.status() : imap_tls.status()).ToString();
     return 1;
   }
 
@@ -156,20 +179,25 @@ int main(int argc, char** argv) {
     return out;
   };
   common::ServiceListeners imap_service(
-      io, *tls, "imap4", "* BYE IMAP4 service stopped by the administrator\r\n",
+      io, (*imap_tls)->context(), "imap4",
+      "* BYE IMAP4 service stopped by the administrator\r\n",
       bindings_of(*imap_holder.Get()),
       [&imap](std::unique_ptr<common::Stream> stream, bool implicit_tls) {
         return cas::imap::ServeImap(std::move(stream), implicit_tls, &imap);
       },
       [&] { write_port_file(); });
   common::ServiceListeners pop3_service(
-      io, *tls, "pop3", "-ERR [SYS/TEMP] POP3 service stopped by the administrator\r\n",
+      io, (*pop3_tls)->context(), "pop3",
+      "-ERR [SYS/TEMP] POP3 service stopped by the administrator\r\n",
       bindings_of(*pop3_holder.Get()),
       [&pop3](std::unique_ptr<common::Stream> stream, bool implicit_tls) {
         return cas::pop3::ServePop3(std::move(stream), implicit_tls, &pop3);
       },
       [&] { write_port_file(); });
   services = {&imap_service, &pop3_service};
+  // Behind a load balancer: the client's address comes in a PROXY header.
+  imap_service.SetProxyProtocol(*proxy_protocol);
+  pop3_service.SetProxyProtocol(*proxy_protocol);
   size_t opened = imap_service.Open() + pop3_service.Open();
   if (opened == 0) {
     MAIL_LOG(kError, "casd") << "no listener could be opened";
@@ -198,7 +226,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<common::ServiceListeners> autoconfig_service;
   if (!autoconfig_bindings.empty()) {
     autoconfig_service = std::make_unique<common::ServiceListeners>(
-        io, *tls, "autoconfig", "", std::move(autoconfig_bindings),
+        io, (*imap_tls)->context(), "autoconfig", "", std::move(autoconfig_bindings),
         [&autoconfig](std::unique_ptr<common::Stream> stream, bool implicit_tls) {
           return cas::autoconfig::ServeAutoconfig(std::move(stream), implicit_tls, &autoconfig);
         },
@@ -218,17 +246,29 @@ int main(int argc, char** argv) {
   }
   write_port_file();
 
+  // Enable-/Remove-ExchangeCertificate: the next handshake uses the new certificate.
+  auto apply_certificates = [&] {
+    auto certificates = settings_watcher.certificates();
+    if (!certificates) return;
+    (*imap_tls)->SetCertificates(
+        common::ServedCertificatesFor(*certificates, mail::v1::CERTIFICATE_SERVICE_IMAP));
+    (*pop3_tls)->SetCertificates(
+        common::ServedCertificatesFor(*certificates, mail::v1::CERTIFICATE_SERVICE_POP));
+  };
   // Set-ImapSettings / Set-PopSettings bindings (when this node's config names none) re-open
   // the listeners.
   settings_watcher.SetOnChange([&] {
     imap_service.SetBindings(bindings_of(*imap_holder.Get()));
     pop3_service.SetBindings(bindings_of(*pop3_holder.Get()));
+    apply_certificates();
   });
+  apply_certificates();  // The snapshot that arrived before the callback was set.
 
   // The control plane: this node heartbeats and follows Start-/Stop-/Restart-Service.
   mail::v1::Node identity;
   identity.set_name(cfg.node_name());
   identity.set_version(PROJECT_VERSION_STRING);
+  identity.set_host_name(public_host_name);
   common::NodeAgent node(cfg.store_endpoint(), identity,
                          {{mail::v1::SERVICE_NAME_POP3, [&] { return pop3_service.running(); },
                            [&](const mail::v1::ServiceState& d) { pop3_service.Apply(d); },
@@ -238,6 +278,19 @@ int main(int argc, char** argv) {
                            [&] { return imap_service.Endpoints(); }}},
                          [&settings_watcher] { return settings_watcher.version(); });
   node.Start();
+
+  // Prometheus metrics on metrics_bindings (off by default).
+  std::unique_ptr<common::MetricsServer> metrics_server;
+  if (cfg.metrics_bindings_size() > 0) {
+    auto started = common::MetricsServer::Start(
+        {cfg.metrics_bindings().begin(), cfg.metrics_bindings().end()},
+        &common::metrics::Registry::Default());
+    if (!started.ok()) {
+      MAIL_LOG(kError, "casd") << started.status().message();
+      return 1;
+    }
+    metrics_server = std::move(started).value();
+  }
 
   unsigned threads =
       cfg.io_threads() != 0 ? cfg.io_threads() : std::max(1u, std::thread::hardware_concurrency());

@@ -11,6 +11,7 @@
 
 #include "common/config.h"
 #include "common/logging.h"
+#include "common/metrics_http.h"
 #include "config.pb.h"
 #include "mailboxstore/service/store_server.h"
 
@@ -93,10 +94,23 @@ int main(int argc, char** argv) {
     }
     std::rename(tmp.c_str(), port_file.c_str());
   }
+  // Prometheus metrics on metrics_bindings (off by default).
+  std::unique_ptr<common::MetricsServer> metrics_server;
+  if (cfg.metrics_bindings_size() > 0) {
+    auto started = common::MetricsServer::Start(
+        {cfg.metrics_bindings().begin(), cfg.metrics_bindings().end()},
+        &common::metrics::Registry::Default());
+    if (!started.ok()) {
+      MAIL_LOG(kError, "store") << started.status().message();
+      return 1;
+    }
+    metrics_server = std::move(started).value();
+  }
   MAIL_LOG(kInfo, "store") << "mailboxstored ready (data " << options->store.data_dir << ")";
   int sig = 0;
   sigwait(&sigs, &sig);
   MAIL_LOG(kInfo, "store") << "stopping on signal " << sig;
+  metrics_server.reset();
   (*server)->Shutdown();
   server->reset();
   MAIL_LOG(kInfo, "store") << "stopped";

@@ -20,11 +20,13 @@ class StoreProcess:
     With `admin_listen` ("127.0.0.1:PORT") and `admin_token`, it also serves the admin API over
     TCP to clients that present the token (a config file with admin_listen and
     admin_token_file). `login_throttle_exempt` lists the networks exempt from the brute-force
-    protection (login_throttle_exempt in the config file)."""
+    protection (login_throttle_exempt in the config file). `extra_config` lines are added to
+    the config file (e.g. 'metrics_bindings: "127.0.0.1:PORT"')."""
 
     def __init__(self, binary, port=0, admin_listen=None, admin_token=None,
-                 login_throttle_exempt=LOOPBACK_NETWORKS):
+                 login_throttle_exempt=LOOPBACK_NETWORKS, extra_config=None):
         self.login_throttle_exempt = tuple(login_throttle_exempt)
+        self.extra_config = list(extra_config or [])
         self.binary = binary
         self.listen_port = port  # 0: any free port, chosen at each start.
         self.dir = tempfile.mkdtemp(prefix="integration.")
@@ -38,6 +40,7 @@ class StoreProcess:
     def _config_args(self):
         """--config with the TCP admin endpoint and the exempt networks, or nothing."""
         lines = ['login_throttle_exempt: "%s"' % n for n in self.login_throttle_exempt]
+        lines += self.extra_config
         if self.admin_listen:
             token_file = os.path.join(self.dir, "admin.token")
             fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -240,13 +243,15 @@ def free_port():
 class TransportProcess:
     """transportd with its three receive connectors on 127.0.0.1:0, pointed at a
     StoreProcess, with its own queue directory. `smart_host` is (host, port) or None;
-    `bindings` maps a connector name to another node-local binding ("127.0.0.1:PORT")."""
+    `bindings` maps a connector name to another node-local binding ("127.0.0.1:PORT").
+    `extra_config` lines are added to its transportd.textproto (e.g. 'node_name: "t1"')."""
 
     CONNECTORS = ("Client Frontend", "Client TLS", "Default Frontend")
 
     def __init__(self, binary, store, smart_host=None, retry_scale=0.02, expiration=0,
-                 state_dir=None, bindings=None):
+                 state_dir=None, bindings=None, extra_config=None):
         self.binary = binary
+        self.extra_config = list(extra_config or [])
         self.store = store
         self.dir = state_dir or tempfile.mkdtemp(prefix="transportd.")
         self.bindings = dict(bindings or {})
@@ -277,6 +282,8 @@ class TransportProcess:
             for name in self.CONNECTORS:
                 f.write('receive_connectors { name: "%s" bindings: "%s" }\n'
                         % (name, self.bindings.get(name, "127.0.0.1:0")))
+            for line in self.extra_config:
+                f.write(line + "\n")
         self.log = open(os.path.join(self.dir, "transportd.log"), "ab")
         self.proc = subprocess.Popen([self.binary, "--config", config], stdout=self.log,
                                      stderr=subprocess.STDOUT)

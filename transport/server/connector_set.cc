@@ -126,6 +126,7 @@ size_t ConnectorSet::ApplyLocked(const mail::v1::TransportSettings& effective) {
             asio::co_spawn(ex, ServeSmtp(std::move(stream), state, services),
                            [registry, id](std::exception_ptr) { registry->Remove(id); });
           });
+      listener->SetProxyProtocol(proxy_);
       common::Status s = listener->Open();
       if (!s.ok()) {
         MAIL_LOG(kWarning, "transportd") << c.name() << ": " << s.message();

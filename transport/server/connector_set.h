@@ -34,6 +34,11 @@ class ConnectorSet {
   bool running() const;
   // "smtps://127.0.0.1:465 Client TLS", "smtp://[::]:25 Default Frontend" per open listener.
   std::vector<std::string> Endpoints() const;
+  // PROXY protocol for the listeners opened from now on (see common::ProxyProtocolOptions).
+  void SetProxyProtocol(std::shared_ptr<const common::ProxyProtocolOptions> options) {
+    std::lock_guard<std::mutex> lock(mu_);
+    proxy_ = std::move(options);
+  }
 
  private:
   struct Running {
@@ -56,6 +61,7 @@ class ConnectorSet {
   std::vector<Running> running_;
   std::shared_ptr<common::SessionRegistry> sessions_ = std::make_shared<common::SessionRegistry>();
   mail::v1::TransportSettings last_;
+  std::shared_ptr<const common::ProxyProtocolOptions> proxy_;
   bool service_wanted_ = true;
   bool seen_generation_ = false;
   uint64_t restart_generation_ = 0;

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <thread>
 #include <vector>
@@ -16,9 +17,12 @@
 #include "common/blocking_pool.h"
 #include "common/config.h"
 #include "common/logging.h"
+#include "common/metrics_http.h"
 #include "common/node_agent.h"
 #include "common/protocol_log.h"
+#include "common/served_certificates.h"
 #include "common/tls.h"
+#include "common/tls_provider.h"
 #include "common/transport_settings.h"
 #include "config.pb.h"
 #include "control.grpc.pb.h"
@@ -153,6 +157,13 @@ int main(int argc, char** argv) {
     }
   }
 
+  auto proxy_protocol = common::MakeProxyProtocolOptions(
+      {cfg.proxy_protocol_trusted_networks().begin(), cfg.proxy_protocol_trusted_networks().end()});
+  if (!proxy_protocol.ok()) {
+    std::fprintf(stderr, "transportd: %s\n", proxy_protocol.status().message().c_str());
+    return 2;
+  }
+
   {
     std::error_code ec;
     std::filesystem::create_directories(cfg.state_dir(), ec);
@@ -162,9 +173,17 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  // TLS: the configured certificate, or a self-signed one made on first start.
-  auto tls = common::ServerTlsContextFor(cfg.certificate_file(), cfg.private_key_file(),
-                                         cfg.state_dir(), cfg.host_name(), "transportd");
+  // TLS: certificates enabled in the store for SMTP, else the configured certificate, else a
+  // self-signed one made on first start; changed live by Enable-ExchangeCertificate and by
+  // replacing the files.
+  auto tls_files = common::ServerTlsFilesFor(cfg.certificate_file(), cfg.private_key_file(),
+                                             cfg.state_dir(), cfg.host_name(), "transportd");
+  if (!tls_files.ok()) {
+    MAIL_LOG(kError, "transportd") << tls_files.status().ToString();
+    return 1;
+  }
+  auto tls = common::TlsProvider::Create(
+      {tls_files->certificate_chain, tls_files->private_key, "transportd smtp"});
   if (!tls.ok()) {
     MAIL_LOG(kError, "transportd") << tls.status().ToString();
     return 1;
@@ -218,7 +237,10 @@ int main(int argc, char** argv) {
 
   std::vector<mail::v1::ReceiveConnector> node_bindings(cfg.receive_connectors().begin(),
                                                         cfg.receive_connectors().end());
-  transport::ConnectorSet connectors(io, *tls, &services, node_bindings, cfg.port_file());
+  transport::ConnectorSet connectors(io, (*tls)->context(), &services, node_bindings,
+                                     cfg.port_file());
+  // Behind a load balancer: the client's address comes in a PROXY header.
+  connectors.SetProxyProtocol(*proxy_protocol);
   if (connectors.Apply(settings.Get()) == 0) {
     MAIL_LOG(kError, "transportd") << "no listener could be opened";
     return 1;
@@ -245,6 +267,8 @@ int main(int argc, char** argv) {
   Watcher watcher(cfg.store_endpoint(), [&](const mail::v1::ServerSettings& s) {
     settings.Set(s.transport());
     connectors.Apply(settings.Get());
+    (*tls)->SetCertificates(
+        common::ServedCertificatesFor(s, mail::v1::CERTIFICATE_SERVICE_SMTP));
     settings_version = s.version();
     if (s.version() != applied_version) {
       MAIL_LOG(kInfo, "transportd") << "applied settings version " << s.version();
@@ -264,6 +288,29 @@ int main(int argc, char** argv) {
                            [&] { return connectors.Endpoints(); }}},
                          [&settings_version] { return settings_version.load(); });
   node.Start();
+
+  // The queue length per next hop, read from the queue's index when scraped.
+  common::metrics::Registry::Default().GaugeCallback(
+      "mail_queue_messages", "Messages in this node's outbound queue, by next hop.",
+      {"next_hop"}, [q = queue->get(), node = cfg.node_name()] {
+        common::metrics::Registry::Samples out;
+        for (const auto& s : q->Summaries(node, std::time(nullptr))) {
+          out.push_back({{s.next_hop_domain()}, static_cast<double>(s.message_count())});
+        }
+        return out;
+      });
+  // Prometheus metrics on metrics_bindings (off by default).
+  std::unique_ptr<common::MetricsServer> metrics_server;
+  if (cfg.metrics_bindings_size() > 0) {
+    auto started = common::MetricsServer::Start(
+        {cfg.metrics_bindings().begin(), cfg.metrics_bindings().end()},
+        &common::metrics::Registry::Default());
+    if (!started.ok()) {
+      MAIL_LOG(kError, "transportd") << started.status().message();
+      return 1;
+    }
+    metrics_server = std::move(started).value();
+  }
 
   unsigned threads =
       cfg.io_threads() != 0 ? cfg.io_threads() : std::max(1u, std::thread::hardware_concurrency());

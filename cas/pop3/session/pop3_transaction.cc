@@ -5,6 +5,7 @@
 
 #include "cas/pop3/session/pop3_login.h"
 #include "common/logging.h"
+#include "common/metrics.h"
 
 namespace cas::pop3 {
 namespace {
@@ -97,7 +98,10 @@ class Transaction {
         co_await Update();
         co_return;
       }
+      const auto started = std::chrono::steady_clock::now();
       co_await Handle(cmd);
+      common::metrics::ObserveCommand("pop3", VerbName(cmd.verb),
+                                      common::metrics::SecondsSince(started));
     }
   }
 
