@@ -16,7 +16,8 @@ import time
 import unittest
 import xml.etree.ElementTree as ET
 
-from harness import CasdProcess, StoreProcess, TransportProcess, free_port, run
+from harness import (CasdProcess, StoreProcess, TransportProcess, free_port, run, tls_context,
+                     wait_for)
 
 ARGS = None
 PASSWORD = "S3cret!pass"
@@ -25,23 +26,6 @@ PUBLIC_HOST = "autoconfig-host.example.test"
 OUTLOOK_SCHEMA = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
 AD_NS = {"a": "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006",
          "o": OUTLOOK_SCHEMA}
-
-
-def tls_context():
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
-
-
-def wait_for(predicate, timeout=20, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def autodiscover_request(address, schema=OUTLOOK_SCHEMA):

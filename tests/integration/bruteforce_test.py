@@ -22,7 +22,7 @@ import time
 import unittest
 
 from harness import (CasdProcess, StoreProcess, TransportProcess, free_port, run,
-                     scram_sha256_client)
+                     scram_sha256_client, tls_context)
 
 ARGS = None
 PASSWORD = "Br4ve-Horse-1187!"
@@ -32,13 +32,6 @@ POP_DELAY = re.compile(r"^-ERR \[LOGIN-DELAY\] Too many failed logins; try again
                        r"seconds\.$")
 IMAP_DELAY = re.compile(r"\[UNAVAILABLE\] Too many failed logins; try again in (\d+) seconds\.")
 SMTP_DELAY = re.compile(r"^4\.7\.0 Too many failed logins; try again in (\d+) seconds$")
-
-
-def tls_context():
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
 
 
 def b64(text):

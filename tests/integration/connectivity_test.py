@@ -7,40 +7,13 @@ import sys
 import time
 import unittest
 
-from harness import CasdProcess, StoreProcess, TransportProcess, free_port, run
+from harness import (CasdProcess, StoreProcess, TransportProcess, free_port, parse_format_list,
+                     run, wait_for)
 
 ARGS = None
 USER = "conn"
 ADDRESS = "conn@example.test"
 PASSWORD = "S3cret!pass"
-
-
-def wait_for(predicate, timeout=20, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting for " + what)
-
-
-def parse_list(text):
-    """The objects of Format-List output, each a dict."""
-    rows, row = [], {}
-    for line in text.splitlines():
-        if not line.strip():
-            if row:
-                rows.append(row)
-            row = {}
-            continue
-        name, sep, value = line.partition(" :")
-        if not sep:
-            continue
-        row[name.strip()] = value[1:] if value.startswith(" ") else value
-    if row:
-        rows.append(row)
-    return rows
 
 
 class ConnectivityTest(unittest.TestCase):
@@ -75,7 +48,7 @@ class ConnectivityTest(unittest.TestCase):
         """{service name: [endpoint, ...]} as Get-Service reports them."""
         rc, out, err = cls.admin_static("Get-Service", "|", "Format-List", "Name,Status,Endpoints")
         result = {}
-        for row in parse_list(out):
+        for row in parse_format_list(out):
             if row.get("Status") == "Running" and row.get("Endpoints"):
                 result[row["Name"]] = row["Endpoints"].split(", ")
         return result
@@ -93,7 +66,7 @@ class ConnectivityTest(unittest.TestCase):
         rc, out, err = self.admin(cmdlet, "-MailboxCredential", USER, "-Password", password,
                                   *extra, "|", "Format-List", check=False)
         self.assertNotIn(password, out + err)
-        return rc, parse_list(out), out, err
+        return rc, parse_format_list(out), out, err
 
     def assert_every_endpoint_succeeds(self, service, rows, last_step, last_detail):
         endpoints = self.endpoints()[service]

@@ -20,7 +20,7 @@ import threading
 import time
 import unittest
 
-from harness import CasdProcess, StoreProcess, TransportProcess, free_port, run
+from harness import CasdProcess, StoreProcess, TransportProcess, free_port, run, tls_context
 
 ARGS = None
 PASSWORD = "Crash-Test-Pass-42"
@@ -29,13 +29,6 @@ BODY_LINE = "0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTU
 SIZES = (2, 40, 400, 1300)
 END_MARK = "-- end of message --\r\n"
 MESSAGE_ID = re.compile(rb"^Message-ID:\s*<([^>]+)>", re.IGNORECASE | re.MULTILINE)
-
-
-def tls_context():
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
 
 
 def message(mid, to, n):

@@ -331,3 +331,43 @@ class TransportProcess:
     def cleanup(self):
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def tls_context():
+    """A client TLS context that accepts any certificate (the servers under test use
+    self-signed ones)."""
+    import ssl
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def wait_for(predicate, timeout=20, what="condition"):
+    """Polls `predicate` until it returns a true value, which is returned; fails the test
+    after `timeout` seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out after %gs waiting for %s" % (timeout, what))
+
+
+def parse_format_list(text):
+    """The objects of adminctl's Format-List output, each a dict of property -> text."""
+    rows, row = [], {}
+    for line in text.splitlines():
+        if not line.strip():
+            if row:
+                rows.append(row)
+            row = {}
+            continue
+        name, sep, value = line.partition(" :")
+        if not sep:
+            continue
+        row[name.strip()] = value[1:] if value.startswith(" ") else value
+    if row:
+        rows.append(row)
+    return rows

@@ -14,17 +14,10 @@ import threading
 import time
 import unittest
 
-from harness import CasdProcess, StoreProcess, free_port, run, scram_sha256_client
+from harness import CasdProcess, StoreProcess, free_port, run, scram_sha256_client, tls_context
 
 ARGS = None
 PASSWORD = "S3cret!pass"
-
-
-def tls_context():
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
 
 
 def mutf7(name):

@@ -15,45 +15,11 @@ import sys
 import time
 import unittest
 
-from harness import CasdProcess, StoreProcess, TransportProcess, free_port, run
+from harness import (CasdProcess, StoreProcess, TransportProcess, free_port, parse_format_list,
+                     run, tls_context, wait_for)
 
 ARGS = None
 PASSWORD = "S3cret!pass"
-
-
-def tls_context():
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
-
-
-def wait_for(predicate, timeout=20, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting for " + what)
-
-
-def parse_list(text):
-    """The objects of Format-List output, each a dict."""
-    rows, row = [], {}
-    for line in text.splitlines():
-        if not line.strip():
-            if row:
-                rows.append(row)
-            row = {}
-            continue
-        name, sep, value = line.partition(" :")
-        if not sep:
-            continue
-        row[name.strip()] = value[1:] if value.startswith(" ") else value
-    if row:
-        rows.append(row)
-    return rows
 
 
 def message(sender, to, subject):
@@ -95,7 +61,7 @@ class MailboxAdminTest(unittest.TestCase):
     def endpoints(cls):
         rc, out, err = cls.admin_static("Get-Service", "|", "Format-List", "Name,Status,Endpoints")
         result = {}
-        for row in parse_list(out):
+        for row in parse_format_list(out):
             if row.get("Status") == "Running" and row.get("Endpoints"):
                 result[row["Name"]] = row["Endpoints"].split(", ")
         return result
@@ -237,7 +203,7 @@ class MailboxAdminTest(unittest.TestCase):
 
         # Both changes are in the audit log.
         _, out, _ = self.admin("Get-AdminAuditLog", "-ObjectIds", "dis", "-ResultSize", "2")
-        entries = parse_list(out)
+        entries = parse_format_list(out)
         self.assertEqual([e["CmdletName"] for e in entries], ["Enable-Mailbox", "Disable-Mailbox"])
         self.assertEqual(entries[1]["NewValue"], "mailbox_disabled: true")
 
@@ -247,7 +213,7 @@ class MailboxAdminTest(unittest.TestCase):
         count, sizes = wait_for(lambda: (lambda r: r if r[0] == 3 else None)(
             self.imap_count("stats")), 20, "three messages")
         _, out, _ = self.admin("Get-MailboxStatistics", "stats", "|", "Format-List")
-        row = parse_list(out)[0]
+        row = parse_format_list(out)[0]
         self.assertEqual(row["ItemCount"], "3")
         self.assertTrue(row["TotalItemSize"].endswith("(%s bytes)" % format(sum(sizes), ",")),
                         row["TotalItemSize"])
@@ -363,7 +329,7 @@ class MailboxAdminTest(unittest.TestCase):
         def versions():
             _, out, _ = self.admin("Get-PopSettings", "|", "Format-List",
                                    "SettingsVersion,NodeSettingsVersions")
-            row = parse_list(out)[0]
+            row = parse_format_list(out)[0]
             return int(row["SettingsVersion"]), row["NodeSettingsVersions"]
 
         before, _ = versions()

@@ -26,7 +26,7 @@ import time
 import unittest
 import urllib.request
 
-from harness import CasdProcess, StoreProcess, TransportProcess, free_port, run
+from harness import CasdProcess, StoreProcess, TransportProcess, free_port, run, tls_context
 
 ARGS = None
 PASSWORD = "Multi-Node-Pass-42!"
@@ -39,13 +39,6 @@ TEMPLATE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", 
                         "multinode", "haproxy.cfg.in")
 HAPROXY = shutil.which("haproxy") or next(
     (p for p in ("/usr/sbin/haproxy", "/usr/local/sbin/haproxy") if os.access(p, os.X_OK)), None)
-
-
-def tls_context():
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
 
 
 def wait_for(predicate, timeout=20, what="condition"):

@@ -10,20 +10,13 @@ import tempfile
 import time
 import unittest
 
-from harness import CasdProcess, StoreProcess, free_port, run, scram_sha256_client
+from harness import CasdProcess, StoreProcess, free_port, run, scram_sha256_client, tls_context
 
 ARGS = None
 PASSWORD = "S3cret!pass"
 TLS_REQUIRED = b"-ERR [AUTH] TLS required: use STLS or port 995."
 AUTH_FAILED = b"-ERR [AUTH] Authentication failed."
 POP_DISABLED = b"-ERR [SYS/PERM] POP3 access is disabled for this mailbox."
-
-
-def tls_context():
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
 
 
 def message(n, body="Hello.\r\n"):

@@ -23,7 +23,7 @@ import unittest
 import warnings
 
 from harness import (CasdProcess, StoreProcess, TransportProcess, free_port, run,
-                     scram_sha256_client)
+                     scram_sha256_client, wait_for)
 
 ARGS = None
 MB = 1024 * 1024
@@ -105,16 +105,6 @@ def rss_kb(pid):
 
 def open_fds(pid):
     return len(os.listdir("/proc/%d/fd" % pid))
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out after %ds waiting for %s" % (timeout, what))
 
 
 def read_until(sock, done, timeout=20):

@@ -12,27 +12,11 @@ import sys
 import time
 import unittest
 
-from harness import CasdProcess, StoreProcess, TransportProcess, free_port, run
+from harness import (CasdProcess, StoreProcess, TransportProcess, free_port, run, tls_context,
+                     wait_for)
 
 ARGS = None
 PASSWORD = "S3cret!pass"
-
-
-def tls_context():
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
-
-
-def wait_for(predicate, timeout=20, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def refused(port):

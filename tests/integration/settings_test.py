@@ -8,17 +8,10 @@ import sys
 import time
 import unittest
 
-from harness import CasdProcess, StoreProcess, free_port, run
+from harness import CasdProcess, StoreProcess, free_port, run, tls_context
 
 ARGS = None
 PASSWORD = "S3cret!pass"
-
-
-def tls_context():
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
 
 
 class SettingsTest(unittest.TestCase):

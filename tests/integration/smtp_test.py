@@ -23,17 +23,10 @@ except ImportError:  # A Python other than Debian's runs the tests: use Debian's
     from aiosmtpd.controller import Controller
 
 from harness import (CasdProcess, StoreProcess, TransportProcess, free_port, run,
-                     scram_sha256_client)
+                     scram_sha256_client, tls_context, wait_for)
 
 ARGS = None
 PASSWORD = "S3cret!pass"
-
-
-def tls_context():
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
 
 
 def message(sender, to, subject, body="Hello.\r\n"):
@@ -68,16 +61,6 @@ class SmartHost:
     def messages(self):
         with self.lock:
             return list(self.received)
-
-
-def wait_for(predicate, timeout=30, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what)
 
 
 class SmtpTest(unittest.TestCase):
