@@ -34,6 +34,18 @@ Status ParseTextProto(const std::string& text, google::protobuf::Message* out) {
   return Status::Ok();
 }
 
+StatusOr<std::string> ReadTokenFile(const std::string& path, const std::string& what) {
+  std::ifstream in(path);
+  if (!in) return NotFoundError("cannot read " + what + " " + path);
+  std::string token;
+  std::getline(in, token);
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  if (token.size() < 16) {
+    return InvalidArgumentError(what + " " + path + " must hold at least 16 characters");
+  }
+  return token;
+}
+
 Status LoadTextProto(const std::string& path, google::protobuf::Message* out) {
   std::ifstream in(path);
   if (!in) return NotFoundError("cannot read config file " + path);

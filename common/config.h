@@ -28,4 +28,9 @@ struct ServerFlag {
 int ParseServerFlags(int argc, char** argv, const char* program, const char* usage,
                      const std::vector<ServerFlag>& flags, google::protobuf::Message* config);
 
+// The first line of a token file (admin_token_file, node_token_file, store_token_file);
+// `what` names it in errors. Fails when the file cannot be read or the token is shorter than
+// 16 characters.
+StatusOr<std::string> ReadTokenFile(const std::string& path, const std::string& what);
+
 }  // namespace common

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/logging.h"
+#include "common/store_token.h"
 #include "control.grpc.pb.h"
 
 namespace common {
@@ -57,6 +58,7 @@ void NodeAgent::Loop() {
     }
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    common::AttachStoreToken(&ctx);
     mail::v1::HeartbeatResponse resp;
     grpc::Status status = stub->Heartbeat(&ctx, req, &resp);
     if (status.ok()) {

@@ -24,6 +24,7 @@
 #include "common/protocol_settings.h"
 #include "common/service_listeners.h"
 #include "common/served_certificates.h"
+#include "common/store_token.h"
 #include "common/tls.h"
 #include "common/tls_provider.h"
 #include "config.pb.h"
@@ -52,6 +53,14 @@ int main(int argc, char** argv) {
     return exit_status;
   }
   if (cfg.store_endpoint().empty()) cfg.set_store_endpoint("127.0.0.1:7400");
+  if (!cfg.store_token_file().empty()) {
+    auto token = common::ReadTokenFile(cfg.store_token_file(), "store_token_file");
+    if (!token.ok()) {
+      std::fprintf(stderr, "casd: %s\n", token.status().message().c_str());
+      return 1;
+    }
+    common::SetStoreToken(*token);
+  }
   if (cfg.state_dir().empty()) cfg.set_state_dir("/var/lib/casmail/cas");
   if (cfg.host_name().empty()) cfg.set_host_name(HostName());
   if (cfg.node_name().empty()) cfg.set_node_name(HostName());

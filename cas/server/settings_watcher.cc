@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "common/logging.h"
+#include "common/store_token.h"
 #include "common/transport_settings.h"
 #include "control.grpc.pb.h"
 
@@ -79,6 +80,7 @@ void SettingsWatcher::Loop() {
   int backoff_ms = 100;
   while (!stop_) {
     grpc::ClientContext ctx;
+    common::AttachStoreToken(&ctx);
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stop_) break;

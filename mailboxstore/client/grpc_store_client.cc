@@ -2,6 +2,7 @@
 
 #include "common/logging.h"
 #include "common/metrics.h"
+#include "common/store_token.h"
 
 namespace mailboxstore {
 
@@ -30,6 +31,7 @@ GrpcStoreClient::~GrpcStoreClient() { StopWatching(); }
 std::unique_ptr<grpc::ClientContext> GrpcStoreClient::NewContext() const {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->set_deadline(std::chrono::system_clock::now() + options_.deadline);
+  common::AttachStoreToken(ctx.get());
   return ctx;
 }
 
@@ -201,6 +203,7 @@ void GrpcStoreClient::StartWatching(std::function<void(const mail::v1::ChangeEve
     int backoff_ms = 100;
     while (!stop_watching_) {
       grpc::ClientContext ctx;
+      common::AttachStoreToken(&ctx);
       {
         std::lock_guard<std::mutex> lock(watch_mu_);
         if (stop_watching_) break;

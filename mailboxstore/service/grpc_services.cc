@@ -28,8 +28,9 @@ grpc::Status AdminGuard::Check(grpc::ServerContext* ctx) const {
       CRYPTO_memcmp(it->second.data(), expected.data(), expected.size()) == 0) {
     return grpc::Status::OK;
   }
-  MAIL_LOG(kWarning, "admin") << "refused admin call without a valid token from " << ctx->peer();
-  return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "admin token required");
+  MAIL_LOG(kWarning, "admin") << "refused " << what_ << " call without a valid token from "
+                              << ctx->peer();
+  return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(what_) + " token required");
 }
 
 namespace {
@@ -315,16 +316,18 @@ grpc::Status DirectoryService::ClearBlockedClients(grpc::ServerContext* ctx,
 
 // ---- Access ------------------------------------------------------------------------------
 
-grpc::Status AccessService::AuthenticatePlain(grpc::ServerContext*,
+grpc::Status AccessService::AuthenticatePlain(grpc::ServerContext* ctx,
                                               const mail::v1::AuthenticatePlainRequest* req,
                                               mail::v1::AuthenticateResponse* resp) {
+  GUARD();
   return Assign(store_->AuthenticatePlain(*req),
                 [&](mail::v1::AuthenticateResponse r) { *resp = std::move(r); });
 }
 
-grpc::Status AccessService::GetScramVerifier(grpc::ServerContext*,
+grpc::Status AccessService::GetScramVerifier(grpc::ServerContext* ctx,
                                              const mail::v1::GetScramVerifierRequest* req,
                                              mail::v1::GetScramVerifierResponse* resp) {
+  GUARD();
   if (!req->mechanism().empty() && req->mechanism() != "SCRAM-SHA-256") {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "unsupported mechanism");
   }
@@ -332,80 +335,92 @@ grpc::Status AccessService::GetScramVerifier(grpc::ServerContext*,
                 [&](mail::v1::GetScramVerifierResponse r) { *resp = std::move(r); });
 }
 
-grpc::Status AccessService::CompleteLogin(grpc::ServerContext*,
+grpc::Status AccessService::CompleteLogin(grpc::ServerContext* ctx,
                                           const mail::v1::CompleteLoginRequest* req,
                                           mail::v1::AuthenticateResponse* resp) {
+  GUARD();
   return Assign(store_->CompleteLogin(*req),
                 [&](mail::v1::AuthenticateResponse r) { *resp = std::move(r); });
 }
 
-grpc::Status AccessService::ResolveAddress(grpc::ServerContext*,
+grpc::Status AccessService::ResolveAddress(grpc::ServerContext* ctx,
                                            const mail::v1::ResolveAddressRequest* req,
                                            mail::v1::ResolveAddressResponse* resp) {
+  GUARD();
   return Assign(store_->ResolveAddress(req->address()),
                 [&](mail::v1::ResolveAddressResponse r) { *resp = std::move(r); });
 }
 
-grpc::Status AccessService::ReportLoginFailure(grpc::ServerContext*,
+grpc::Status AccessService::ReportLoginFailure(grpc::ServerContext* ctx,
                                                const mail::v1::ReportLoginFailureRequest* req,
                                                mail::v1::ReportLoginFailureResponse*) {
+  GUARD();
   return ToGrpc(store_->ReportLoginFailure(*req));
 }
 
 // ---- MessageStore ------------------------------------------------------------------------
 
-grpc::Status MessageStoreService::ListFolders(grpc::ServerContext*,
+grpc::Status MessageStoreService::ListFolders(grpc::ServerContext* ctx,
                                               const mail::v1::ListFoldersRequest* req,
                                               mail::v1::ListFoldersResponse* resp) {
+  GUARD();
   return Assign(store_->ListFolders(*req), [&](std::vector<mail::v1::Folder> v) {
     for (auto& f : v) *resp->add_folders() = std::move(f);
   });
 }
 
-grpc::Status MessageStoreService::GetFolder(grpc::ServerContext*,
+grpc::Status MessageStoreService::GetFolder(grpc::ServerContext* ctx,
                                             const mail::v1::GetFolderRequest* req,
                                             mail::v1::FolderResponse* resp) {
+  GUARD();
   return Assign(store_->GetFolder(req->mailbox_id(), req->folder()),
                 [&](mail::v1::Folder f) { *resp->mutable_folder() = std::move(f); });
 }
 
-grpc::Status MessageStoreService::CreateFolder(grpc::ServerContext*,
+grpc::Status MessageStoreService::CreateFolder(grpc::ServerContext* ctx,
                                                const mail::v1::CreateFolderRequest* req,
                                                mail::v1::FolderResponse* resp) {
+  GUARD();
   return Assign(store_->CreateFolder(*req),
                 [&](mail::v1::Folder f) { *resp->mutable_folder() = std::move(f); });
 }
 
-grpc::Status MessageStoreService::DeleteFolder(grpc::ServerContext*,
+grpc::Status MessageStoreService::DeleteFolder(grpc::ServerContext* ctx,
                                                const mail::v1::DeleteFolderRequest* req,
                                                mail::v1::DeleteFolderResponse* resp) {
+  GUARD();
   return Assign(store_->DeleteFolder(*req),
                 [&](mail::v1::DeleteFolderResponse r) { *resp = std::move(r); });
 }
 
-grpc::Status MessageStoreService::RenameFolder(grpc::ServerContext*,
+grpc::Status MessageStoreService::RenameFolder(grpc::ServerContext* ctx,
                                                const mail::v1::RenameFolderRequest* req,
                                                mail::v1::RenameFolderResponse* resp) {
+  GUARD();
   return Assign(store_->RenameFolder(*req),
                 [&](mail::v1::RenameFolderResponse r) { *resp = std::move(r); });
 }
 
-grpc::Status MessageStoreService::SubscribeFolder(grpc::ServerContext*,
+grpc::Status MessageStoreService::SubscribeFolder(grpc::ServerContext* ctx,
                                                   const mail::v1::SubscribeFolderRequest* req,
                                                   mail::v1::FolderResponse* resp) {
+  GUARD();
   return Assign(store_->SubscribeFolder(*req),
                 [&](mail::v1::Folder f) { *resp->mutable_folder() = std::move(f); });
 }
 
-grpc::Status MessageStoreService::Append(grpc::ServerContext*, const mail::v1::AppendRequest* req,
+grpc::Status MessageStoreService::Append(grpc::ServerContext* ctx,
+                                         const mail::v1::AppendRequest* req,
                                          mail::v1::AppendResponse* resp) {
+  GUARD();
   return Assign(store_->Append(*req),
                 [&](mail::v1::AppendResponse r) { *resp = std::move(r); });
 }
 
-grpc::Status MessageStoreService::Deliver(grpc::ServerContext*,
+grpc::Status MessageStoreService::Deliver(grpc::ServerContext* ctx,
                                           const mail::v1::DeliverRequest* req,
                                           mail::v1::DeliverResponse* resp) {
+  GUARD();
   return Assign(store_->Deliver(*req),
                 [&](mail::v1::DeliverResponse r) { *resp = std::move(r); });
 }
@@ -413,6 +428,7 @@ grpc::Status MessageStoreService::Deliver(grpc::ServerContext*,
 grpc::Status MessageStoreService::Fetch(grpc::ServerContext* ctx,
                                         const mail::v1::FetchRequest* req,
                                         grpc::ServerWriter<mail::v1::FetchResponse>* writer) {
+  GUARD();
   return ToGrpc(store_->Fetch(*req, [&](mail::v1::FetchResponse& r) {
     return !ctx->IsCancelled() && writer->Write(r);
   }));
@@ -421,33 +437,38 @@ grpc::Status MessageStoreService::Fetch(grpc::ServerContext* ctx,
 grpc::Status MessageStoreService::GetBody(grpc::ServerContext* ctx,
                                           const mail::v1::GetBodyRequest* req,
                                           grpc::ServerWriter<mail::v1::GetBodyResponse>* writer) {
+  GUARD();
   return ToGrpc(store_->GetBody(*req, [&](mail::v1::GetBodyResponse& r) {
     return !ctx->IsCancelled() && writer->Write(r);
   }));
 }
 
-grpc::Status MessageStoreService::StoreFlags(grpc::ServerContext*,
+grpc::Status MessageStoreService::StoreFlags(grpc::ServerContext* ctx,
                                              const mail::v1::StoreFlagsRequest* req,
                                              mail::v1::StoreFlagsResponse* resp) {
+  GUARD();
   return Assign(store_->StoreFlags(*req),
                 [&](mail::v1::StoreFlagsResponse r) { *resp = std::move(r); });
 }
 
-grpc::Status MessageStoreService::Expunge(grpc::ServerContext*,
+grpc::Status MessageStoreService::Expunge(grpc::ServerContext* ctx,
                                           const mail::v1::ExpungeRequest* req,
                                           mail::v1::ExpungeResponse* resp) {
+  GUARD();
   return Assign(store_->Expunge(*req),
                 [&](mail::v1::ExpungeResponse r) { *resp = std::move(r); });
 }
 
-grpc::Status MessageStoreService::Copy(grpc::ServerContext*, const mail::v1::CopyRequest* req,
+grpc::Status MessageStoreService::Copy(grpc::ServerContext* ctx, const mail::v1::CopyRequest* req,
                                        mail::v1::CopyResponse* resp) {
+  GUARD();
   return Assign(store_->Copy(*req), [&](mail::v1::CopyResponse r) { *resp = std::move(r); });
 }
 
-grpc::Status MessageStoreService::SearchText(grpc::ServerContext*,
+grpc::Status MessageStoreService::SearchText(grpc::ServerContext* ctx,
                                              const mail::v1::SearchTextRequest* req,
                                              mail::v1::SearchTextResponse* resp) {
+  GUARD();
   return Assign(store_->SearchText(*req),
                 [&](mail::v1::SearchTextResponse r) { *resp = std::move(r); });
 }
@@ -455,6 +476,7 @@ grpc::Status MessageStoreService::SearchText(grpc::ServerContext*,
 grpc::Status MessageStoreService::Watch(grpc::ServerContext* ctx,
                                         const mail::v1::WatchRequest* req,
                                         grpc::ServerWriter<mail::v1::ChangeEvent>* writer) {
+  GUARD();
   if (!req->all_mailboxes() && req->mailbox_ids().empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no mailbox to watch");
   }
@@ -482,16 +504,18 @@ grpc::Status MessageStoreService::Watch(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
-grpc::Status MessageStoreService::GetChanges(grpc::ServerContext*,
+grpc::Status MessageStoreService::GetChanges(grpc::ServerContext* ctx,
                                              const mail::v1::GetChangesRequest* req,
                                              mail::v1::GetChangesResponse* resp) {
+  GUARD();
   return Assign(store_->GetChanges(*req),
                 [&](mail::v1::GetChangesResponse r) { *resp = std::move(r); });
 }
 
-grpc::Status MessageStoreService::MailboxStats(grpc::ServerContext*,
+grpc::Status MessageStoreService::MailboxStats(grpc::ServerContext* ctx,
                                                const mail::v1::MailboxStatsRequest* req,
                                                mail::v1::MailboxStatsResponse* resp) {
+  GUARD();
   return Assign(store_->MailboxStats(req->mailbox_id()),
                 [&](mail::v1::MailboxStatsResponse r) { *resp = std::move(r); });
 }

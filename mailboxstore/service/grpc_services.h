@@ -20,11 +20,14 @@ grpc::Status ToGrpc(const common::Status& s);
 // file permissions); otherwise every call must carry "authorization: Bearer <token>".
 class AdminGuard {
  public:
-  explicit AdminGuard(std::string token) : token_(std::move(token)) {}
+  // `what` names the token in refusals: "admin", or "node" for the frontend endpoint.
+  explicit AdminGuard(std::string token, const char* what = "admin")
+      : token_(std::move(token)), what_(what) {}
   grpc::Status Check(grpc::ServerContext* ctx) const;
 
  private:
   std::string token_;
+  const char* what_;
 };
 
 class DirectoryService final : public mail::v1::Directory::Service {
@@ -68,7 +71,8 @@ class DirectoryService final : public mail::v1::Directory::Service {
 
 class AccessService final : public mail::v1::Access::Service {
  public:
-  explicit AccessService(RocksMailboxStore* store) : store_(store) {}
+  explicit AccessService(RocksMailboxStore* store, AdminGuard guard = AdminGuard(""))
+      : store_(store), guard_(std::move(guard)) {}
   grpc::Status AuthenticatePlain(grpc::ServerContext*, const mail::v1::AuthenticatePlainRequest*,
                                  mail::v1::AuthenticateResponse*) override;
   grpc::Status GetScramVerifier(grpc::ServerContext*, const mail::v1::GetScramVerifierRequest*,
@@ -83,11 +87,13 @@ class AccessService final : public mail::v1::Access::Service {
 
  private:
   RocksMailboxStore* store_;
+  AdminGuard guard_;
 };
 
 class MessageStoreService final : public mail::v1::MessageStore::Service {
  public:
-  explicit MessageStoreService(RocksMailboxStore* store) : store_(store) {}
+  explicit MessageStoreService(RocksMailboxStore* store, AdminGuard guard = AdminGuard(""))
+      : store_(store), guard_(std::move(guard)) {}
   grpc::Status ListFolders(grpc::ServerContext*, const mail::v1::ListFoldersRequest*,
                            mail::v1::ListFoldersResponse*) override;
   grpc::Status GetFolder(grpc::ServerContext*, const mail::v1::GetFolderRequest*,
@@ -125,6 +131,7 @@ class MessageStoreService final : public mail::v1::MessageStore::Service {
 
  private:
   RocksMailboxStore* store_;
+  AdminGuard guard_;
 };
 
 class MaintenanceService final : public mail::v1::Maintenance::Service {

@@ -5,10 +5,10 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 
 #include <grpcpp/resource_quota.h>
 
+#include "common/config.h"
 #include "common/logging.h"
 
 namespace mailboxstore {
@@ -61,15 +61,24 @@ common::StatusOr<StoreServerOptions> OptionsFromConfig(const mail::v1::StoreServ
     if (cfg.admin_token_file().empty()) {
       return common::InvalidArgumentError("admin_listen needs admin_token_file");
     }
-    std::ifstream in(cfg.admin_token_file());
-    if (!in) return common::NotFoundError("cannot read " + cfg.admin_token_file());
-    std::getline(in, o.admin_token);
-    if (o.admin_token.size() < 16) {
-      return common::InvalidArgumentError("admin token must be at least 16 characters");
-    }
+    MAIL_ASSIGN_OR_RETURN(o.admin_token,
+                          common::ReadTokenFile(cfg.admin_token_file(), "admin_token_file"));
+  }
+  if (!cfg.node_token_file().empty()) {
+    MAIL_ASSIGN_OR_RETURN(o.node_token,
+                          common::ReadTokenFile(cfg.node_token_file(), "node_token_file"));
   }
   return o;
 }
+
+namespace {
+
+// The frontend endpoint's guard: the node token when one is configured.
+AdminGuard NodeGuard(const StoreServerOptions& options) {
+  return AdminGuard(options.node_token, "node");
+}
+
+}  // namespace
 
 common::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(
     const StoreServerOptions& options) {
@@ -83,10 +92,10 @@ common::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(
     Configure(&b);
     b.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &s->port_);
     for (grpc::Service* svc :
-         {static_cast<grpc::Service*>(new AccessService(store)),
-          static_cast<grpc::Service*>(new MessageStoreService(store)),
-          static_cast<grpc::Service*>(new SettingsService(store, AdminGuard(""), false)),
-          static_cast<grpc::Service*>(new ControlService(store, AdminGuard(""), false))}) {
+         {static_cast<grpc::Service*>(new AccessService(store, NodeGuard(options))),
+          static_cast<grpc::Service*>(new MessageStoreService(store, NodeGuard(options))),
+          static_cast<grpc::Service*>(new SettingsService(store, NodeGuard(options), false)),
+          static_cast<grpc::Service*>(new ControlService(store, NodeGuard(options), false))}) {
       s->services_.emplace_back(svc);
       b.RegisterService(svc);
     }
@@ -95,7 +104,8 @@ common::StatusOr<std::unique_ptr<StoreServer>> StoreServer::Start(
       return common::UnavailableError("cannot listen on " + options.listen);
     }
     MAIL_LOG(kInfo, "store") << "frontend endpoint on " << options.listen << " (port "
-                             << s->port_ << ")";
+                             << s->port_ << ")"
+                             << (options.node_token.empty() ? ", no node token" : ", node token");
   }
   if (!options.admin_socket.empty()) {
     std::filesystem::path path(options.admin_socket);

@@ -21,6 +21,8 @@ struct StoreServerOptions {
   std::string admin_socket = "/run/casmail/admin.sock";  // Default ("" = off).
   std::string admin_listen;                         // Default: off.
   std::string admin_token;                          // Required with admin_listen.
+  // Required of every call on `listen` when set (casd's and transportd's store_token_file).
+  std::string node_token;
 };
 
 // Builds options from a config message (defaults applied for unset fields).

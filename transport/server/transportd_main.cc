@@ -21,6 +21,7 @@
 #include "common/node_agent.h"
 #include "common/protocol_log.h"
 #include "common/served_certificates.h"
+#include "common/store_token.h"
 #include "common/tls.h"
 #include "common/tls_provider.h"
 #include "common/transport_settings.h"
@@ -94,6 +95,7 @@ class Watcher {
     int backoff_ms = 100;
     while (!stop_) {
       grpc::ClientContext ctx;
+      common::AttachStoreToken(&ctx);
       {
         std::lock_guard<std::mutex> lock(mu_);
         if (stop_) break;
@@ -140,6 +142,14 @@ int main(int argc, char** argv) {
     return exit_status;
   }
   if (cfg.store_endpoint().empty()) cfg.set_store_endpoint("127.0.0.1:7400");
+  if (!cfg.store_token_file().empty()) {
+    auto token = common::ReadTokenFile(cfg.store_token_file(), "store_token_file");
+    if (!token.ok()) {
+      std::fprintf(stderr, "transportd: %s\n", token.status().message().c_str());
+      return 1;
+    }
+    common::SetStoreToken(*token);
+  }
   if (cfg.state_dir().empty()) cfg.set_state_dir("/var/lib/casmail/transport");
   if (cfg.host_name().empty()) cfg.set_host_name(HostName());
   if (cfg.node_name().empty()) cfg.set_node_name(HostName());
