@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 
 #include "adminctl/parser/strings.h"
@@ -51,6 +52,8 @@ struct BadCase {
   const char* input;
   const char* message;
 };
+
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.input; }
 
 class BindBadTest : public ::testing::TestWithParam<BadCase> {};
 
@@ -157,6 +160,9 @@ struct BoolCase {
   const char* value;
   bool expected;
 };
+
+// Test names show the value, not the struct's bytes (which include a pointer).
+void PrintTo(const BoolCase& c, std::ostream* os) { *os << c.value; }
 
 class BindBoolTest : public ::testing::TestWithParam<BoolCase> {};
 
