@@ -34,3 +34,8 @@ echo "Installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The multi-node test runs HAProxy itself on loopback ports; the Debian service that the
+# package starts is not wanted (no-op where systemd is not running).
+if [[ " ${missing[*]} " == *" haproxy "* ]] && command -v systemctl >/dev/null; then
+  systemctl disable --now haproxy >/dev/null 2>&1 || true
+fi
