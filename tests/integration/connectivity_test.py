@@ -8,7 +8,7 @@ import time
 import unittest
 
 from harness import (CasdProcess, StoreProcess, TransportProcess, free_port, parse_format_list,
-                     run, wait_for)
+                     run, running_endpoints, wait_for)
 
 ARGS = None
 USER = "conn"
@@ -46,12 +46,8 @@ class ConnectivityTest(unittest.TestCase):
     @classmethod
     def endpoints(cls):
         """{service name: [endpoint, ...]} as Get-Service reports them."""
-        rc, out, err = cls.admin_static("Get-Service", "|", "Format-List", "Name,Status,Endpoints")
-        result = {}
-        for row in parse_format_list(out):
-            if row.get("Status") == "Running" and row.get("Endpoints"):
-                result[row["Name"]] = row["Endpoints"].split(", ")
-        return result
+        _, out, _ = cls.admin_static("Get-Service", "|", "Format-List", "Name,Status,Endpoints")
+        return running_endpoints(out)
 
     @classmethod
     def wait_for_endpoints(cls):

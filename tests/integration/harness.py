@@ -371,3 +371,13 @@ def parse_format_list(text):
     if row:
         rows.append(row)
     return rows
+
+
+def running_endpoints(adminctl_output):
+    """{service name: [endpoint, ...]} of the running services in the output of
+    `adminctl Get-Service | Format-List Name,Status,Endpoints`."""
+    result = {}
+    for row in parse_format_list(adminctl_output):
+        if row.get("Status") == "Running" and row.get("Endpoints"):
+            result[row["Name"]] = row["Endpoints"].split(", ")
+    return result

@@ -16,7 +16,7 @@ import time
 import unittest
 
 from harness import (CasdProcess, StoreProcess, TransportProcess, free_port, parse_format_list,
-                     run, tls_context, wait_for)
+                     run, running_endpoints, tls_context, wait_for)
 
 ARGS = None
 PASSWORD = "S3cret!pass"
@@ -59,12 +59,8 @@ class MailboxAdminTest(unittest.TestCase):
 
     @classmethod
     def endpoints(cls):
-        rc, out, err = cls.admin_static("Get-Service", "|", "Format-List", "Name,Status,Endpoints")
-        result = {}
-        for row in parse_format_list(out):
-            if row.get("Status") == "Running" and row.get("Endpoints"):
-                result[row["Name"]] = row["Endpoints"].split(", ")
-        return result
+        _, out, _ = cls.admin_static("Get-Service", "|", "Format-List", "Name,Status,Endpoints")
+        return running_endpoints(out)
 
     # ---- clients ----------------------------------------------------------------------------
 
