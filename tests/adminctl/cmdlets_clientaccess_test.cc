@@ -190,16 +190,7 @@ class ClientAccessCmdletsTest : public ::testing::Test {
 
   void TearDown() override { server_->Shutdown(); }
 
-  Outcome Run(std::string_view line) {
-    std::ostringstream out, err;
-    context_.warnings = nullptr;
-    Runner runner(registry_, context_, out, err);
-    Outcome o;
-    o.ok = runner.RunLine(line);
-    o.out = out.str();
-    o.err = err.str();
-    return o;
-  }
+  Outcome Run(std::string_view line) { return test::RunCmdletLine(registry_, context_, line); }
 
   void SetStatus(const std::string& node, mail::v1::ServiceName service,
                  mail::v1::ServiceStatus status) {

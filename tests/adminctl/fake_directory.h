@@ -300,6 +300,19 @@ struct Outcome {
   std::string err;
 };
 
+// Runs one shell line the way adminctl does and captures what it printed.
+inline Outcome RunCmdletLine(const CmdletRegistry& registry, CmdletContext& context,
+                             std::string_view line) {
+  std::ostringstream out, err;
+  context.warnings = nullptr;
+  Runner runner(registry, context, out, err);
+  Outcome o;
+  o.ok = runner.RunLine(line);
+  o.out = out.str();
+  o.err = err.str();
+  return o;
+}
+
 class DirectoryCmdletsTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -230,16 +230,7 @@ class QueueCmdletsTest : public ::testing::Test {
 
   void TearDown() override { server_->Shutdown(); }
 
-  Outcome Run(std::string_view line) {
-    std::ostringstream out, err;
-    context_.warnings = nullptr;
-    Runner runner(registry_, context_, out, err);
-    Outcome o;
-    o.ok = runner.RunLine(line);
-    o.out = out.str();
-    o.err = err.str();
-    return o;
-  }
+  Outcome Run(std::string_view line) { return RunCmdletLine(registry_, context_, line); }
 
   std::vector<FakeQueue::Action> Actions() {
     std::lock_guard<std::mutex> lock(fake_.mu);
