@@ -8,19 +8,18 @@ Message-ID), each acknowledged flag is set, each acknowledged expunge or POP3 de
 and every message reads back whole (its body is as long as its RFC822.SIZE). The frontends are
 also checked to find the restarted store by themselves: a login and a delivery work again
 within seconds without restarting them."""
-import argparse
 import imaplib
 import poplib
 import re
 import signal
 import smtplib
 import ssl
-import sys
 import threading
 import time
 import unittest
 
-from harness import CasdProcess, StoreProcess, TransportProcess, free_port, run, tls_context
+from harness import (CasdProcess, StoreProcess, TransportProcess, free_port, parse_binaries, run,
+                     tls_context)
 
 ARGS = None
 PASSWORD = "Crash-Test-Pass-42"
@@ -370,13 +369,8 @@ class CrashTest(unittest.TestCase):
 
 def main():
     global ARGS
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--store", required=True)
-    parser.add_argument("--casd", required=True)
-    parser.add_argument("--transportd", required=True)
-    parser.add_argument("--adminctl", required=True)
-    ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    ARGS, argv = parse_binaries()
+    unittest.main(argv=argv, verbosity=2)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ NO [UNAVAILABLE], SMTP 452 4.3.1), never the user's quota; reads (IMAP FETCH, PO
 working; once a filler file placed on the tmpfs beforehand is deleted, writes are taken again
 without a restart, and every acknowledged message reads back whole. Needs root (mount); skipped
 with the reason when mounting is not permitted."""
-import argparse
 import base64
 import imaplib
 import os
@@ -14,11 +13,10 @@ import re
 import shutil
 import smtplib
 import subprocess
-import sys
 import time
 import unittest
 
-from harness import CasdProcess, StoreProcess, TransportProcess, free_port, run
+from harness import CasdProcess, StoreProcess, TransportProcess, free_port, parse_binaries, run
 
 ARGS = None
 PASSWORD = "Disk-Full-Pass-31"
@@ -199,13 +197,8 @@ class DiskFullTest(unittest.TestCase):
 
 def main():
     global ARGS
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--store", required=True)
-    parser.add_argument("--casd", required=True)
-    parser.add_argument("--transportd", required=True)
-    parser.add_argument("--adminctl", required=True)
-    ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    ARGS, argv = parse_binaries()
+    unittest.main(argv=argv, verbosity=2)
 
 
 if __name__ == "__main__":

@@ -381,3 +381,15 @@ def running_endpoints(adminctl_output):
         if row.get("Status") == "Running" and row.get("Endpoints"):
             result[row["Name"]] = row["Endpoints"].split(", ")
     return result
+
+
+def parse_binaries(names=("store", "casd", "transportd", "adminctl")):
+    """The --store/--casd/... paths a test is given by CTest, and the rest of the command line
+    for unittest.main (e.g. a test name)."""
+    import argparse
+    import sys
+    parser = argparse.ArgumentParser()
+    for name in names:
+        parser.add_argument("--" + name.replace("_", "-"), dest=name, required=True)
+    args, rest = parser.parse_known_args()
+    return args, [sys.argv[0]] + rest

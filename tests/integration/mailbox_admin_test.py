@@ -5,7 +5,6 @@ with 550 5.1.1 while keeping the mail; Enable-Mailbox undoes it. Get-MailboxStat
 Get-MailboxFolderStatistics count what a client sees. Get-CASMailbox -ProtocolSettings and
 Get-ClientAccessDnsRecords print the ports that really answer and drop a stopped service.
 Get-PopSettings shows the node applying a new settings version within seconds."""
-import argparse
 import imaplib
 import json
 import poplib
@@ -15,8 +14,8 @@ import sys
 import time
 import unittest
 
-from harness import (CasdProcess, StoreProcess, TransportProcess, free_port, parse_format_list,
-                     run, running_endpoints, tls_context, wait_for)
+from harness import (CasdProcess, StoreProcess, TransportProcess, free_port, parse_binaries,
+                     parse_format_list, run, running_endpoints, tls_context, wait_for)
 
 ARGS = None
 PASSWORD = "S3cret!pass"
@@ -343,13 +342,8 @@ class MailboxAdminTest(unittest.TestCase):
 
 def main():
     global ARGS
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--store", required=True)
-    parser.add_argument("--casd", required=True)
-    parser.add_argument("--transportd", required=True)
-    parser.add_argument("--adminctl", required=True)
-    ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    ARGS, argv = parse_binaries()
+    unittest.main(argv=argv, verbosity=2)
 
 
 if __name__ == "__main__":

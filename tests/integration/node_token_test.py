@@ -4,17 +4,15 @@ only casd and transportd nodes that present the token (store_token_file). Checke
 a node with the token serves IMAP logins and SMTP deliveries; a node without it, or with a
 wrong one, gets nothing from the store (its logins fail, the store logs the refusal); a store
 with a too-short token does not start."""
-import argparse
 import imaplib
 import os
 import shutil
 import smtplib
-import sys
 import tempfile
 import unittest
 
-from harness import (CasdProcess, StoreProcess, TransportProcess, free_port, run, tls_context,
-                     wait_for)
+from harness import (CasdProcess, StoreProcess, TransportProcess, free_port, parse_binaries, run,
+                     tls_context, wait_for)
 
 ARGS = None
 PASSWORD = "S3cret!pass"
@@ -101,13 +99,8 @@ class NodeTokenTest(unittest.TestCase):
 
 def main():
     global ARGS
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--store", required=True)
-    parser.add_argument("--casd", required=True)
-    parser.add_argument("--transportd", required=True)
-    parser.add_argument("--adminctl", required=True)
-    ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    ARGS, argv = parse_binaries()
+    unittest.main(argv=argv, verbosity=2)
 
 
 if __name__ == "__main__":

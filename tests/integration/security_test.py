@@ -2,7 +2,6 @@
 with independent clients (openssl s_client, Python's ssl, imaplib, poplib, smtplib and raw
 sockets): old TLS versions and weak ciphers, secrets in logs, the admin API from the wrong user
 or without the token, endless lines, huge literals and idle unauthenticated connections."""
-import argparse
 import base64
 import imaplib
 import os
@@ -15,14 +14,13 @@ import socket
 import ssl
 import stat
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import unittest
 import warnings
 
-from harness import (CasdProcess, StoreProcess, TransportProcess, free_port, run,
+from harness import (CasdProcess, StoreProcess, TransportProcess, free_port, parse_binaries, run,
                      scram_sha256_client, wait_for)
 
 ARGS = None
@@ -1064,13 +1062,8 @@ class LimitsTest(unittest.TestCase):
 
 def main():
     global ARGS
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--store", required=True)
-    parser.add_argument("--casd", required=True)
-    parser.add_argument("--transportd", required=True)
-    parser.add_argument("--adminctl", required=True)
-    ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    ARGS, argv = parse_binaries()
+    unittest.main(argv=argv, verbosity=2)
 
 
 if __name__ == "__main__":
