@@ -35,6 +35,10 @@ class MailStore {
   virtual Result<mail::v1::FetchResponse> Fetch(const mail::v1::FetchRequest& req) = 0;
   // The requested section (or its partial range) as bytes.
   virtual Result<std::string> GetBody(const mail::v1::GetBodyRequest& req) = 0;
+  // Whole messages of one folder in one call (POP3 read-ahead), in the order asked; a message
+  // expunged meanwhile comes back with found=false. The default asks GetBody for each.
+  virtual Result<std::vector<mail::v1::GetBodiesResponse>> GetBodies(
+      const mail::v1::GetBodiesRequest& req);
   virtual Result<mail::v1::StoreFlagsResponse> StoreFlags(
       const mail::v1::StoreFlagsRequest& req) = 0;
   virtual Result<mail::v1::ExpungeResponse> Expunge(const mail::v1::ExpungeRequest& req) = 0;
@@ -49,5 +53,26 @@ class MailStore {
   virtual Result<mail::v1::ResolveAddressResponse> ResolveAddress(
       const mail::v1::ResolveAddressRequest& req) = 0;
 };
+
+inline MailStore::Result<std::vector<mail::v1::GetBodiesResponse>> MailStore::GetBodies(
+    const mail::v1::GetBodiesRequest& req) {
+  std::vector<mail::v1::GetBodiesResponse> out;
+  for (uint32_t uid : req.uids()) {
+    mail::v1::GetBodyRequest one;
+    one.set_mailbox_id(req.mailbox_id());
+    *one.mutable_folder() = req.folder();
+    one.set_uid(uid);
+    auto body = co_await GetBody(one);
+    if (!body.ok() && body.status().code() != common::StatusCode::kNotFound) {
+      co_return body.status();
+    }
+    mail::v1::GetBodiesResponse r;
+    r.set_uid(uid);
+    r.set_found(body.ok());
+    if (body.ok()) r.set_data(std::move(*body));
+    out.push_back(std::move(r));
+  }
+  co_return out;
+}
 
 }  // namespace mailboxstore

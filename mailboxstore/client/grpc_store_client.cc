@@ -28,6 +28,18 @@ GrpcStoreClient::GrpcStoreClient(const GrpcStoreClientOptions& options)
 
 GrpcStoreClient::~GrpcStoreClient() { StopWatching(); }
 
+namespace {
+
+// The latency metric is the call itself, as this node sees it (not the wait for a worker).
+void Observe(std::string_view method, const grpc::Status& s,
+             std::chrono::steady_clock::time_point started) {
+  common::metrics::ObserveStoreRpc(
+      method, s.ok(),
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+}
+
+}  // namespace
+
 std::unique_ptr<grpc::ClientContext> GrpcStoreClient::NewContext() const {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->set_deadline(std::chrono::system_clock::now() + options_.deadline);
@@ -36,18 +48,15 @@ std::unique_ptr<grpc::ClientContext> GrpcStoreClient::NewContext() const {
 }
 
 // Each call copies its request into the job that runs on the pool (see RunBlocking).
-// The latency metric is the call itself, as this node sees it (not the wait for a worker).
-#define MAIL_UNARY(Stub, Method, Req, Resp)                                  \
-  common::RunBlocking(&pool_, [this, req = Req(req)]() -> common::StatusOr<Resp> { \
-    auto ctx = NewContext();                                                 \
-    Resp resp;                                                               \
-    const auto started = std::chrono::steady_clock::now();                   \
-    grpc::Status s = Stub->Method(ctx.get(), req, &resp);                    \
-    common::metrics::ObserveStoreRpc(                                        \
-        #Method, s.ok(),                                                     \
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()); \
-    if (!s.ok()) return FromGrpc(s);                                         \
-    return resp;                                                             \
+#define MAIL_UNARY(Stub, Method, Req, Resp)                                            \
+  common::RunBlocking(&pool_, [this, req = Req(req)]() -> common::StatusOr<Resp> {   \
+    auto ctx = NewContext();                                                           \
+    Resp resp;                                                                         \
+    const auto started = std::chrono::steady_clock::now();                             \
+    grpc::Status s = Stub->Method(ctx.get(), req, &resp);                              \
+    Observe(#Method, s, started);                                                      \
+    if (!s.ok()) return FromGrpc(s);                                                   \
+    return resp;                                                                       \
   })
 
 asio::awaitable<common::StatusOr<mail::v1::AuthenticateResponse>>
@@ -163,6 +172,7 @@ MailStore::Result<mail::v1::FetchResponse> GrpcStoreClient::Fetch(
   return common::RunBlocking(
       &pool_, [this, req = mail::v1::FetchRequest(req)]() -> common::StatusOr<mail::v1::FetchResponse> {
         auto ctx = NewContext();
+        const auto started = std::chrono::steady_clock::now();
         auto reader = store_->Fetch(ctx.get(), req);
         mail::v1::FetchResponse all, chunk;
         while (reader->Read(&chunk)) {
@@ -171,6 +181,7 @@ MailStore::Result<mail::v1::FetchResponse> GrpcStoreClient::Fetch(
           for (auto& m : *chunk.mutable_messages()) *all.add_messages() = std::move(m);
         }
         grpc::Status s = reader->Finish();
+        Observe("Fetch", s, started);
         if (!s.ok()) return FromGrpc(s);
         return all;
       });
@@ -180,6 +191,7 @@ MailStore::Result<std::string> GrpcStoreClient::GetBody(const mail::v1::GetBodyR
   return common::RunBlocking(
       &pool_, [this, req = mail::v1::GetBodyRequest(req)]() -> common::StatusOr<std::string> {
         auto ctx = NewContext();
+        const auto started = std::chrono::steady_clock::now();
         auto reader = store_->GetBody(ctx.get(), req);
         std::string out;
         mail::v1::GetBodyResponse chunk;
@@ -188,6 +200,25 @@ MailStore::Result<std::string> GrpcStoreClient::GetBody(const mail::v1::GetBodyR
           out += chunk.data();
         }
         grpc::Status s = reader->Finish();
+        Observe("GetBody", s, started);
+        if (!s.ok()) return FromGrpc(s);
+        return out;
+      });
+}
+
+MailStore::Result<std::vector<mail::v1::GetBodiesResponse>> GrpcStoreClient::GetBodies(
+    const mail::v1::GetBodiesRequest& req) {
+  using Bodies = std::vector<mail::v1::GetBodiesResponse>;
+  return common::RunBlocking(
+      &pool_, [this, req = mail::v1::GetBodiesRequest(req)]() -> common::StatusOr<Bodies> {
+        auto ctx = NewContext();
+        const auto started = std::chrono::steady_clock::now();
+        auto reader = store_->GetBodies(ctx.get(), req);
+        Bodies out;
+        mail::v1::GetBodiesResponse one;
+        while (reader->Read(&one)) out.push_back(std::move(one));
+        grpc::Status s = reader->Finish();
+        Observe("GetBodies", s, started);
         if (!s.ok()) return FromGrpc(s);
         return out;
       });

@@ -56,6 +56,8 @@ class GrpcStoreClient final : public Authenticator, public MailStore {
   Result<mail::v1::DeliverResponse> Deliver(const mail::v1::DeliverRequest&) override;
   Result<mail::v1::FetchResponse> Fetch(const mail::v1::FetchRequest&) override;
   Result<std::string> GetBody(const mail::v1::GetBodyRequest&) override;
+  Result<std::vector<mail::v1::GetBodiesResponse>> GetBodies(
+      const mail::v1::GetBodiesRequest&) override;
   Result<mail::v1::StoreFlagsResponse> StoreFlags(const mail::v1::StoreFlagsRequest&) override;
   Result<mail::v1::ExpungeResponse> Expunge(const mail::v1::ExpungeRequest&) override;
   Result<mail::v1::CopyResponse> Copy(const mail::v1::CopyRequest&) override;

@@ -31,6 +31,7 @@ namespace {
 
 constexpr uint32_t kSchemaVersion = 1;
 constexpr size_t kBodyChunk = 1 << 20;
+constexpr int kMaxBodiesPerCall = 256;
 
 // Reference counts of stored bodies: signed 64-bit additions.
 class CountAddOperator : public rocksdb::AssociativeMergeOperator {
@@ -853,6 +854,7 @@ Status RocksMailboxStore::Fetch(const mail::v1::FetchRequest& req,
   mail::v1::FetchResponse resp;
   resp.set_uidvalidity(uidvalidity);
   resp.set_highest_modseq(highest);
+  resp.set_folder_id(folder_id);
   bool stopped = false;
   bool sent_any = false;
   std::map<std::string, std::string> structure_cache;  // Per chunk.
@@ -888,6 +890,37 @@ Status RocksMailboxStore::Fetch(const mail::v1::FetchRequest& req,
   MAIL_RETURN_IF_ERROR(s);
   MAIL_RETURN_IF_ERROR(scan_status);
   if (!stopped && (resp.messages_size() > 0 || !sent_any)) flush();
+  return Status::Ok();
+}
+
+Status RocksMailboxStore::GetBodies(const mail::v1::GetBodiesRequest& req,
+                                    const std::function<bool(mail::v1::GetBodiesResponse&)>& sink) {
+  if (req.uids_size() > kMaxBodiesPerCall) {
+    return common::InvalidArgumentError("at most " + std::to_string(kMaxBodiesPerCall) +
+                                        " messages per call");
+  }
+  mail::v1::GetBodyRequest one;
+  one.set_mailbox_id(req.mailbox_id());
+  {
+    // A missing mailbox or folder fails the call; after this, NOT_FOUND means the message.
+    std::unique_lock<std::mutex> lock;
+    MAIL_ASSIGN_OR_RETURN(auto state, LockedState(req.mailbox_id(), &lock));
+    MAIL_ASSIGN_OR_RETURN(mail::v1::Folder * folder, FindFolder(state.get(), req.folder()));
+    one.mutable_folder()->set_id(folder->id());
+  }
+  for (uint32_t uid : req.uids()) {
+    one.set_uid(uid);
+    mail::v1::GetBodiesResponse resp;
+    resp.set_uid(uid);
+    Status s = GetBody(one, [&](mail::v1::GetBodyResponse& chunk) {
+      resp.mutable_data()->append(chunk.data());
+      return true;
+    });
+    if (!s.ok() && s.code() != common::StatusCode::kNotFound) return s;
+    resp.set_found(s.ok());
+    if (!s.ok()) resp.clear_data();
+    if (!sink(resp)) break;
+  }
   return Status::Ok();
 }
 

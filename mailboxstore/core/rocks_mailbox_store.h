@@ -130,6 +130,10 @@ class RocksMailboxStore {
   // Calls `sink` with consecutive pieces of the section (at most 1 MiB each).
   common::Status GetBody(const mail::v1::GetBodyRequest& req,
                          const std::function<bool(mail::v1::GetBodyResponse&)>& sink);
+  // Whole messages of one folder, one `sink` call each, in the order of `req.uids`; a message
+  // expunged meanwhile comes with found=false. Stops early if `sink` returns false.
+  common::Status GetBodies(const mail::v1::GetBodiesRequest& req,
+                           const std::function<bool(mail::v1::GetBodiesResponse&)>& sink);
   // SEARCH BODY/TEXT over the given UIDs of one folder, read and matched here so that a
   // search costs one call whatever the number of messages (see SearchTextRequest).
   common::StatusOr<mail::v1::SearchTextResponse> SearchText(

@@ -443,6 +443,15 @@ grpc::Status MessageStoreService::GetBody(grpc::ServerContext* ctx,
   }));
 }
 
+grpc::Status MessageStoreService::GetBodies(
+    grpc::ServerContext* ctx, const mail::v1::GetBodiesRequest* req,
+    grpc::ServerWriter<mail::v1::GetBodiesResponse>* writer) {
+  GUARD();
+  return ToGrpc(store_->GetBodies(*req, [&](mail::v1::GetBodiesResponse& r) {
+    return !ctx->IsCancelled() && writer->Write(r);
+  }));
+}
+
 grpc::Status MessageStoreService::StoreFlags(grpc::ServerContext* ctx,
                                              const mail::v1::StoreFlagsRequest* req,
                                              mail::v1::StoreFlagsResponse* resp) {

@@ -114,6 +114,8 @@ class MessageStoreService final : public mail::v1::MessageStore::Service {
                      grpc::ServerWriter<mail::v1::FetchResponse>*) override;
   grpc::Status GetBody(grpc::ServerContext*, const mail::v1::GetBodyRequest*,
                        grpc::ServerWriter<mail::v1::GetBodyResponse>*) override;
+  grpc::Status GetBodies(grpc::ServerContext*, const mail::v1::GetBodiesRequest*,
+                         grpc::ServerWriter<mail::v1::GetBodiesResponse>*) override;
   grpc::Status StoreFlags(grpc::ServerContext*, const mail::v1::StoreFlagsRequest*,
                           mail::v1::StoreFlagsResponse*) override;
   grpc::Status Expunge(grpc::ServerContext*, const mail::v1::ExpungeRequest*,

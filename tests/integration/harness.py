@@ -1,11 +1,13 @@
 """Starts the real processes on loopback with temporary data for integration tests."""
 import os
+import re
 import shutil
 import socket
 import signal
 import subprocess
 import tempfile
 import time
+import urllib.request
 
 
 # Networks the store's brute-force protection leaves alone in tests. Every client here is on
@@ -341,6 +343,25 @@ def tls_context():
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     return ctx
+
+
+def scrape_metrics(port):
+    """(Content-Type, text) of GET /metrics on 127.0.0.1:port."""
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as r:
+        return r.headers.get("Content-Type"), r.read().decode()
+
+
+def metric_sample(text, name, **labels):
+    """The value of one series in a Prometheus text page (0 when absent)."""
+    want = ",".join('%s="%s"' % kv for kv in sorted(labels.items()))
+    for line in text.splitlines():
+        m = re.match(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$", line)
+        if not m or m.group(1) != name:
+            continue
+        got = ",".join(sorted((m.group(2) or "").split(","))) if m.group(2) else ""
+        if got == want:
+            return float(m.group(3))
+    return 0.0
 
 
 def wait_for(predicate, timeout=20, what="condition"):

@@ -26,7 +26,8 @@ import time
 import unittest
 import urllib.request
 
-from harness import CasdProcess, StoreProcess, TransportProcess, free_port, run, tls_context
+from harness import (CasdProcess, StoreProcess, TransportProcess, free_port, metric_sample, run,
+                     scrape_metrics, tls_context)
 
 ARGS = None
 PASSWORD = "Multi-Node-Pass-42!"
@@ -81,22 +82,6 @@ def proxy_v2(src, dst, sport, dport):
             body)
 
 
-def scrape(port):
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as r:
-        return r.headers.get("Content-Type"), r.read().decode()
-
-
-def sample(text, name, **labels):
-    """The value of one series in a Prometheus text page (0 when absent)."""
-    want = ",".join('%s="%s"' % kv for kv in sorted(labels.items()))
-    for line in text.splitlines():
-        m = re.match(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$", line)
-        if not m or m.group(1) != name:
-            continue
-        got = ",".join(sorted((m.group(2) or "").split(","))) if m.group(2) else ""
-        if got == want:
-            return float(m.group(3))
-    return 0.0
 
 
 @unittest.skipIf(HAPROXY is None, "haproxy is not installed (apt-get install haproxy)")
@@ -226,7 +211,8 @@ class MultiNodeTest(unittest.TestCase):
         return "".join(c.protocol_logs() for c in self.cas)
 
     def metric_sum(self, nodes, name, **labels):
-        return sum(sample(scrape(self.metrics[n])[1], name, **labels) for n in nodes)
+        return sum(metric_sample(scrape_metrics(self.metrics[n])[1], name, **labels)
+                   for n in nodes)
 
     # unittest runs the tests in name order; the last one stops IMAP4 on cas1.
 
@@ -321,7 +307,7 @@ class MultiNodeTest(unittest.TestCase):
         self.assertNotIn("203.0.113.9", self.cas_logs())
 
     def test_4_metrics(self):
-        content_type, text = scrape(self.metrics["cas1"])
+        content_type, text = scrape_metrics(self.metrics["cas1"])
         self.assertEqual(content_type, "text/plain; version=0.0.4; charset=utf-8")
         self.assertIn("# TYPE mail_logins_total counter\n", text)
         self.assertIn("# TYPE mail_connections gauge\n", text)
@@ -337,7 +323,7 @@ class MultiNodeTest(unittest.TestCase):
                                 result="success")
         self.assertEqual(after, before + 1)
         self.assertGreaterEqual(during, 1)
-        cas_text = scrape(self.metrics["cas1"])[1] + scrape(self.metrics["cas2"])[1]
+        cas_text = scrape_metrics(self.metrics["cas1"])[1] + scrape_metrics(self.metrics["cas2"])[1]
         self.assertRegex(cas_text, r'mail_command_duration_seconds_count\{protocol="imap4",'
                                    r'command="SELECT"\} [1-9]')
         self.assertRegex(cas_text, r'mail_store_rpc_duration_seconds_bucket\{method="'
@@ -345,12 +331,12 @@ class MultiNodeTest(unittest.TestCase):
         # transportd: the message of test 1 was delivered by one of the two nodes.
         self.assertGreaterEqual(self.metric_sum(("t1", "t2"), "mail_deliveries_total",
                                                 result="delivered"), 1)
-        self.assertIn("# TYPE mail_queue_messages gauge\n", scrape(self.metrics["t1"])[1])
+        self.assertIn("# TYPE mail_queue_messages gauge\n", scrape_metrics(self.metrics["t1"])[1])
         self.assertGreaterEqual(self.metric_sum(("t1", "t2"), "mail_logins_total",
                                                 protocol="smtp", result="success"), 1)
         # The store serves its own page.
         self.assertIn("# TYPE process_start_time_seconds gauge\n",
-                      scrape(self.metrics["store"])[1])
+                      scrape_metrics(self.metrics["store"])[1])
         # Anything but GET /metrics.
         with self.assertRaises(urllib.error.HTTPError) as cm:
             urllib.request.urlopen("http://127.0.0.1:%d/" % self.metrics["cas1"], timeout=10)

@@ -10,7 +10,8 @@ import tempfile
 import time
 import unittest
 
-from harness import CasdProcess, StoreProcess, free_port, run, scram_sha256_client, tls_context
+from harness import (CasdProcess, StoreProcess, free_port, metric_sample, run,
+                     scram_sha256_client, scrape_metrics, tls_context)
 
 ARGS = None
 PASSWORD = "S3cret!pass"
@@ -28,7 +29,9 @@ class Pop3Test(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.store = StoreProcess(ARGS.store, port=free_port()).start()
-        cls.casd = CasdProcess(ARGS.casd, cls.store).start()
+        cls.metrics_port = free_port()
+        cls.casd = CasdProcess(ARGS.casd, cls.store, extra_config=[
+            'metrics_bindings: "127.0.0.1:%d"' % cls.metrics_port]).start()
         cls.files = tempfile.mkdtemp(prefix="pop3test.")
         cls.counter = 0
 
@@ -205,6 +208,45 @@ class Pop3Test(unittest.TestCase):
         self.assertEqual(uidl1, uidl2)
         self.assertEqual(uidl1, uidl3)
         self.assertEqual(len({line.split()[1] for line in uidl1}), 3)
+
+    def store_calls(self, method):
+        text = scrape_metrics(self.metrics_port)[1]
+        return metric_sample(text, "mail_store_rpc_duration_seconds_count", method=method,
+                             result="ok")
+
+    def test_download_reads_ahead_and_every_message_is_exact(self):
+        # Small messages, one over the read-ahead budget, and dot-stuffing, as a client that
+        # downloads everything sees them; then out of order, TOP and DELE in between.
+        bodies = []
+        for i in range(40):
+            size = 300 * 1024 if i == 17 else (120 * 1024 if i == 5 else 2000 + 97 * i)
+            text = "".join(".line %d of message %d\r\n" % (n, i) for n in range(size // 24))
+            bodies.append(message(i, text))
+        self.deliver(*bodies)
+        expected = [b.encode() for b in bodies]
+        p = self.login()
+        self.assertEqual(p.stat()[0], 40)
+        before = {m: self.store_calls(m) for m in ("GetBody", "GetBodies")}
+        for i in range(40):
+            _, lines, octets = p.retr(i + 1)
+            self.assertEqual(b"\r\n".join(lines) + b"\r\n", expected[i], "message %d" % (i + 1))
+        calls = {m: self.store_calls(m) - before[m] for m in before}
+        # 40 messages of 2-6 KB and two large ones: a few calls, not one per message.
+        self.assertLessEqual(calls["GetBody"] + calls["GetBodies"], 8, calls)
+        self.assertGreaterEqual(calls["GetBodies"], 1, calls)
+        # Out of order, with TOP and DELE between: still the right bytes.
+        for n in (30, 3, 31, 32):
+            _, lines, _ = p.retr(n)
+            self.assertEqual(b"\r\n".join(lines) + b"\r\n", expected[n - 1])
+            _, top, _ = p.top(n + 1, 0)
+            self.assertEqual(top[:3], expected[n].split(b"\r\n")[:3])
+        p.dele(33)
+        with self.assertRaises(poplib.error_proto):
+            p.retr(33)
+        _, lines, _ = p.retr(34)
+        self.assertEqual(b"\r\n".join(lines) + b"\r\n", expected[33])
+        p.quit()
+        self.assertEqual(self.count(), 39)
 
     def test_deletions_only_at_quit(self):
         self.deliver(message(1), message(2), message(3))

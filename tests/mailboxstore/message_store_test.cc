@@ -151,6 +151,61 @@ TEST_F(MessageStoreTest, LargeBodyStreamsInChunks) {
   EXPECT_TRUE(part == big.substr(5 << 20, 1 << 20));
 }
 
+// POP3 read-ahead: several whole messages in one call, in the order asked, an expunged one
+// reported as not found without failing the others.
+TEST_F(MessageStoreTest, GetBodiesReturnsWholeMessagesInTheOrderAsked) {
+  std::vector<std::string> raw;
+  for (int i = 0; i < 4; ++i) {
+    raw.push_back(SimpleMessage("m" + std::to_string(i), std::string(1000 * (i + 1), 'a' + i)));
+    AppendMessage(mb_, "INBOX", raw.back());
+  }
+  raw.push_back(SimpleMessage("big", std::string(3 << 20, 'z')));  // Over one 1 MiB chunk.
+  AppendMessage(mb_, "INBOX", raw.back());
+  Store(2, 2, mail::v1::FLAG_MODE_ADD, {"\\Deleted"});
+  {
+    grpc::ClientContext ctx;
+    mail::v1::ExpungeRequest e;
+    e.set_mailbox_id(mb_);
+    e.mutable_folder()->set_name("INBOX");
+    e.set_only_deleted(true);
+    mail::v1::ExpungeResponse er;
+    ASSERT_TRUE(store_->Expunge(&ctx, e, &er).ok());
+  }
+  auto bodies = [&](const std::string& folder, std::vector<uint32_t> uids,
+                    grpc::Status* status) {
+    grpc::ClientContext ctx;
+    mail::v1::GetBodiesRequest req;
+    req.set_mailbox_id(mb_);
+    req.mutable_folder()->set_name(folder);
+    for (uint32_t u : uids) req.add_uids(u);
+    auto reader = store_->GetBodies(&ctx, req);
+    std::vector<mail::v1::GetBodiesResponse> out;
+    mail::v1::GetBodiesResponse one;
+    while (reader->Read(&one)) out.push_back(one);
+    *status = reader->Finish();
+    return out;
+  };
+  grpc::Status s;
+  auto got = bodies("INBOX", {4, 1, 2, 5, 3}, &s);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(got.size(), 5u);
+  const std::vector<uint32_t> order{4, 1, 2, 5, 3};
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].uid(), order[i]);
+    if (order[i] == 2) {
+      EXPECT_FALSE(got[i].found());
+      EXPECT_TRUE(got[i].data().empty());
+    } else {
+      EXPECT_TRUE(got[i].found()) << order[i];
+      EXPECT_TRUE(got[i].data() == raw[order[i] - 1]) << "uid " << order[i];
+    }
+  }
+  bodies("NoSuchFolder", {1}, &s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  bodies("INBOX", std::vector<uint32_t>(257, 1), &s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(MessageStoreTest, StoreFlagsModesAndConditionalStore) {
   for (int i = 0; i < 3; ++i) AppendMessage(mb_, "INBOX", SimpleMessage("m" + std::to_string(i)));
   auto r = Store(1, 2, mail::v1::FLAG_MODE_ADD, {"\\Seen", "\\seen", "Junk"});

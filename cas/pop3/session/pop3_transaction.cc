@@ -10,6 +10,10 @@
 namespace cas::pop3 {
 namespace {
 
+// RETR read-ahead budget: at most this many bytes and messages per store call.
+constexpr uint64_t kReadAheadBytes = 256 * 1024;
+constexpr size_t kReadAheadMessages = 64;
+
 constexpr std::string_view kStoreDown = "The mailbox store is unavailable; try again later.";
 
 struct Entry {
@@ -47,18 +51,23 @@ class Transaction {
         if (r.status().code() == common::StatusCode::kNotFound) continue;  // Folder gone.
         co_return r.status();
       }
-      mail::v1::GetFolderRequest g;
-      g.set_mailbox_id(mailbox_.id());
-      g.mutable_folder()->set_name(FolderNameFor(name));
-      auto f = co_await store_.GetFolder(g);
-      if (!f.ok()) co_return f.status();
+      uint32_t folder_id = r->folder_id();
+      if (folder_id == 0) {
+        // A store that does not say which folder it read (an older one).
+        mail::v1::GetFolderRequest g;
+        g.set_mailbox_id(mailbox_.id());
+        g.mutable_folder()->set_name(FolderNameFor(name));
+        auto f = co_await store_.GetFolder(g);
+        if (!f.ok()) co_return f.status();
+        folder_id = f->folder().id();
+      }
       for (const auto& m : r->messages()) {
         if (mailbox_.pop_download_scope() == mail::v1::POP_DOWNLOAD_SCOPE_FROM_NOW &&
             m.arrived_unix() < mailbox_.pop_enabled_since_unix()) {
           continue;
         }
         Entry e;
-        e.folder_id = f->folder().id();
+        e.folder_id = folder_id;
         e.uid = m.uid();
         e.size = m.wire_size() != 0 ? m.wire_size() : m.size();
         e.message_id = m.message_id();
@@ -106,6 +115,66 @@ class Transaction {
   }
 
  private:
+  // The bytes of message `n` (1-based, not deleted). A RETR also reads ahead: the messages
+  // after it that fit kReadAheadBytes come in the same store call and wait in `read_ahead_`,
+  // because a client that retrieves one message nearly always retrieves the next (that is
+  // how POP3 clients download), and one call per message costs more than the message.
+  asio::awaitable<common::StatusOr<std::string>> Body(uint32_t n, bool read_ahead) {
+    const Entry& e = entries_[n - 1];
+    if (auto it = read_ahead_.find(n); it != read_ahead_.end()) {
+      common::StatusOr<std::string> out = std::move(it->second);
+      read_ahead_.erase(it);
+      co_return out;
+    }
+    read_ahead_.clear();  // Not read in order: what was read ahead is not what comes next.
+    std::vector<uint32_t> batch{n};
+    if (read_ahead && e.size <= kReadAheadBytes) {
+      uint64_t bytes = e.size;
+      for (uint32_t next = n + 1; next <= entries_.size() && batch.size() < kReadAheadMessages;
+           ++next) {
+        const Entry& x = entries_[next - 1];
+        if (x.deleted || x.retrieved) continue;
+        if (x.folder_id != e.folder_id || bytes + x.size > kReadAheadBytes) break;
+        bytes += x.size;
+        batch.push_back(next);
+      }
+    }
+    if (batch.size() == 1) {
+      mail::v1::GetBodyRequest req;
+      req.set_mailbox_id(mailbox_.id());
+      req.mutable_folder()->set_id(e.folder_id);
+      req.set_uid(e.uid);
+      auto one = co_await store_.GetBody(req);
+      co_return one;
+    }
+    mail::v1::GetBodiesRequest req;
+    req.set_mailbox_id(mailbox_.id());
+    req.mutable_folder()->set_id(e.folder_id);
+    std::map<uint32_t, uint32_t> number_of;  // UID -> message number.
+    for (uint32_t m : batch) {
+      req.add_uids(entries_[m - 1].uid);
+      number_of[entries_[m - 1].uid] = m;
+    }
+    auto got = co_await store_.GetBodies(req);
+    if (!got.ok()) co_return got.status();
+    common::StatusOr<std::string> out =
+        common::NotFoundError("Message was removed by another session.");
+    for (auto& b : *got) {
+      auto it = number_of.find(b.uid());
+      if (it == number_of.end()) continue;
+      common::StatusOr<std::string> body =
+          b.found() ? common::StatusOr<std::string>(std::move(*b.mutable_data()))
+                    : common::StatusOr<std::string>(
+                          common::NotFoundError("Message was removed by another session."));
+      if (it->second == n) {
+        out = std::move(body);
+      } else {
+        read_ahead_.emplace(it->second, std::move(body));
+      }
+    }
+    co_return out;
+  }
+
   // The entry for a message number, or nullptr (after sending the error).
   asio::awaitable<Entry*> Lookup(std::optional<uint32_t> n) {
     if (!n || *n == 0 || *n > entries_.size()) {
@@ -161,11 +230,8 @@ class Transaction {
       case Verb::kTop: {
         Entry* e = co_await Lookup(cmd.message);
         if (e == nullptr) break;
-        mail::v1::GetBodyRequest req;
-        req.set_mailbox_id(mailbox_.id());
-        req.mutable_folder()->set_id(e->folder_id);
-        req.set_uid(e->uid);
-        auto body = co_await store_.GetBody(req);
+        const uint32_t n = *cmd.message;
+        auto body = co_await Body(n, cmd.verb == Verb::kRetr);
         if (!body.ok()) {
           if (body.status().code() == common::StatusCode::kNotFound) {
             co_await conn_.Send(ErrResponse("Message was removed by another session."));
@@ -274,6 +340,8 @@ class Transaction {
   mailboxstore::MailStore& store_;
   const mail::v1::Mailbox& mailbox_;
   std::vector<Entry> entries_;
+  // Message number -> its bytes (or NOT_FOUND), read ahead by the last RETR.
+  std::map<uint32_t, common::StatusOr<std::string>> read_ahead_;
 };
 
 }  // namespace
