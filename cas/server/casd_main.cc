@@ -149,8 +149,10 @@ int main(int argc, char** argv) {
 
   common::SettingsHolder imap_holder(imap_settings);
   common::ProtocolLog imap_log(cfg.protocol_log_dir(), "imap4");
-  cas::imap::ImapServices imap{&imap_holder, &store,    &store,   &router,
-                               imap_limits,  &imap_log, &sessions};
+  const size_t cache_mb = cfg.imap_message_cache_mb() != 0 ? cfg.imap_message_cache_mb() : 64;
+  cas::imap::MessageCache message_cache(cache_mb << 20);
+  cas::imap::ImapServices imap{&imap_holder, &store,    &store,    &router,        imap_limits,
+                               &imap_log,    &sessions, &message_cache};
 
   // Settings the administrator changes in the store apply to the next connection.
   cas::SettingsWatcher settings_watcher(cfg.store_endpoint(), cfg.pop3(), cfg.imap4(), &pop3_holder,

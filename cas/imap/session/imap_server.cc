@@ -57,7 +57,8 @@ asio::awaitable<void> ServeImap(std::unique_ptr<common::Stream> stream, bool imp
       MAIL_LOG(kInfo, "imap") << id << " " << address << " logged in as " << mb.name();
       common::metrics::GaugeHold authenticated_gauge(
           &common::metrics::Connections("imap4", "authenticated"));
-      co_await RunImapSession(conn, *svc->store, *svc->router, mb, login->tag);
+      co_await RunImapSession(conn, *svc->store, *svc->router, mb, login->tag,
+                              svc->message_cache);
     }
   }
   conn.LogEvent("close");

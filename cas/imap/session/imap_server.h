@@ -4,6 +4,7 @@
 #include <atomic>
 #include <memory>
 
+#include "cas/imap/session/message_cache.h"
 #include "cas/server/change_router.h"
 #include "common/connection_limits.h"
 #include "common/protocol_log.h"
@@ -22,6 +23,7 @@ struct ImapServices {
   std::shared_ptr<common::ConnectionLimits> limits;
   common::ProtocolLog* log = nullptr;
   std::atomic<uint64_t>* session_counter = nullptr;
+  MessageCache* message_cache = nullptr;  // Shared by every session; may be null.
 };
 
 asio::awaitable<void> ServeImap(std::unique_ptr<common::Stream> stream, bool implicit_tls,

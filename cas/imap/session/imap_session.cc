@@ -66,8 +66,8 @@ struct Shared {
 class Session {
  public:
   Session(ImapConnection& conn, mailboxstore::MailStore& store, ChangeRouter& router,
-          const mail::v1::Mailbox& mailbox)
-      : conn_(conn), store_(store), router_(router), mailbox_(mailbox) {}
+          const mail::v1::Mailbox& mailbox, MessageCache* cache)
+      : conn_(conn), store_(store), router_(router), mailbox_(mailbox), cache_(cache) {}
 
   asio::awaitable<void> Run(const std::string& login_tag) {
     auto ex = co_await asio::this_coro::executor;
@@ -838,6 +838,11 @@ class Session {
         case FetchItemType::kFlags:
         case FetchItemType::kUid:
         case FetchItemType::kModSeq:
+        // Sections are read by GetBody alone (BINARY still wants the structure's encoding).
+        case FetchItemType::kRfc822:
+        case FetchItemType::kRfc822Header:
+        case FetchItemType::kRfc822Text:
+        case FetchItemType::kBodySection:
           break;
         default:
           return true;
@@ -929,18 +934,42 @@ class Session {
       co_return sent;
     }
     auto uids = ResolveUids(a.set, uid);
-    std::map<uint32_t, mail::v1::MessageRecord> records;
+    // Only what never changes is taken from the record (size, date, structure): flags and
+    // MODSEQ come from the view, so a cached record serves as well as a fetched one.
+    std::map<uint32_t, std::shared_ptr<const mail::v1::MessageRecord>> records;
     if (a.changed_since) condstore_ = true;
     if (!uids.empty() && (NeedsRecords(a.items) || a.changed_since)) {
-      mail::v1::FetchRequest req;
-      req.set_mailbox_id(mailbox_.id());
-      req.mutable_folder()->set_id(shared_->view.folder_id());
-      AddRanges(uids, req.mutable_uids());
-      req.set_with_structure(NeedsStructureFor(a.items));
-      if (a.changed_since) req.set_changed_since(*a.changed_since);
-      auto r = co_await store_.Fetch(req);
-      if (!r.ok()) co_return co_await Reply(StoreError(tag, r.status()), uid);
-      for (auto& m : *r->mutable_messages()) records[m.uid()] = std::move(m);
+      const bool structure = NeedsStructureFor(a.items);
+      // CHANGEDSINCE filters on the store's MODSEQs: always asked there.
+      const bool cached = cache_ != nullptr && structure && !a.changed_since;
+      std::vector<uint32_t> missing;
+      for (uint32_t u : uids) {
+        std::shared_ptr<const mail::v1::MessageRecord> hit;
+        if (cached) hit = cache_->Get(CacheKey(u));
+        if (hit) {
+          records[u] = std::move(hit);
+        } else {
+          missing.push_back(u);
+        }
+      }
+      if (!missing.empty()) {
+        mail::v1::FetchRequest req;
+        req.set_mailbox_id(mailbox_.id());
+        req.mutable_folder()->set_id(shared_->view.folder_id());
+        AddRanges(missing, req.mutable_uids());
+        req.set_with_structure(structure);
+        if (a.changed_since) req.set_changed_since(*a.changed_since);
+        auto r = co_await store_.Fetch(req);
+        if (!r.ok()) co_return co_await Reply(StoreError(tag, r.status()), uid);
+        for (auto& m : *r->mutable_messages()) {
+          const uint32_t got = m.uid();
+          if (cached) {
+            records[got] = cache_->Put(CacheKey(got), std::move(m));
+          } else {
+            records[got] = std::make_shared<const mail::v1::MessageRecord>(std::move(m));
+          }
+        }
+      }
       if (a.changed_since) {
         uids.erase(std::remove_if(uids.begin(), uids.end(),
                                   [&](uint32_t u) { return records.count(u) == 0; }),
@@ -992,7 +1021,8 @@ class Session {
       uint32_t seq = shared_->view.SeqOf(u);
       if (seq == 0) continue;
       const MessageEntry& entry = shared_->view.AtSeq(seq);
-      const mail::v1::MessageRecord* rec = records.count(u) ? &records[u] : nullptr;
+      auto found = records.find(u);
+      const mail::v1::MessageRecord* rec = found != records.end() ? found->second.get() : nullptr;
       std::string items;
       auto add = [&](const std::string& s) {
         if (!items.empty()) items += " ";
@@ -1302,9 +1332,15 @@ class Session {
   }
 
   ImapConnection& conn_;
+  MessageCache::Key CacheKey(uint32_t uid) const {
+    return MessageCache::Key{mailbox_.id(), shared_->view.folder_id(),
+                             shared_->view.uidvalidity(), uid};
+  }
+
   mailboxstore::MailStore& store_;
   ChangeRouter& router_;
   mail::v1::Mailbox mailbox_;
+  MessageCache* cache_;  // May be null: no caching.
   std::shared_ptr<Shared> shared_;
   std::unique_ptr<asio::steady_timer> wake_;
   std::unique_ptr<ChangeRouter::Subscription> subscription_;
@@ -1321,8 +1357,8 @@ class Session {
 
 asio::awaitable<void> RunImapSession(ImapConnection& conn, mailboxstore::MailStore& store,
                                      ChangeRouter& router, const mail::v1::Mailbox& mailbox,
-                                     const std::string& login_tag) {
-  Session session(conn, store, router, mailbox);
+                                     const std::string& login_tag, MessageCache* cache) {
+  Session session(conn, store, router, mailbox, cache);
   co_await session.Run(login_tag);
 }
 

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cas/imap/session/imap_connection.h"
+#include "cas/imap/session/message_cache.h"
 #include "cas/server/change_router.h"
 #include "directory.pb.h"
 #include "mailboxstore/api/mail_store.h"
@@ -14,6 +15,7 @@ namespace cas::imap {
 
 asio::awaitable<void> RunImapSession(ImapConnection& conn, mailboxstore::MailStore& store,
                                      ChangeRouter& router, const mail::v1::Mailbox& mailbox,
-                                     const std::string& login_tag);
+                                     const std::string& login_tag,
+                                     MessageCache* cache = nullptr);
 
 }  // namespace cas::imap

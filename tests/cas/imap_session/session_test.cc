@@ -170,8 +170,27 @@ class FakeStore : public mailboxstore::MailStore {
     }
     co_return common::NotFoundError("no message");
   }
-  Result<mail::v1::StoreFlagsResponse> StoreFlags(const mail::v1::StoreFlagsRequest&) override {
-    co_return common::Status(common::StatusCode::kUnimplemented, "fake");
+  // Adds flags to INBOX messages (the only mode the tests use).
+  Result<mail::v1::StoreFlagsResponse> StoreFlags(const mail::v1::StoreFlagsRequest& req) override {
+    ++calls["StoreFlags"];
+    if (req.mode() != mail::v1::FLAG_MODE_ADD) {
+      co_return common::Status(common::StatusCode::kUnimplemented, "fake");
+    }
+    mail::v1::StoreFlagsResponse r;
+    for (Message& m : inbox_) {
+      if (!InRanges(m.rec.uid(), req.uids())) continue;
+      for (const auto& f : req.flags()) {
+        if (std::find(m.rec.flags().begin(), m.rec.flags().end(), f) == m.rec.flags().end()) {
+          m.rec.add_flags(f);
+        }
+      }
+      m.rec.set_modseq(m.rec.modseq() + 1);
+      mail::v1::MessageRecord* out = r.add_messages();
+      out->set_uid(m.rec.uid());
+      *out->mutable_flags() = m.rec.flags();
+      out->set_modseq(m.rec.modseq());
+    }
+    co_return r;
   }
   Result<mail::v1::ExpungeResponse> Expunge(const mail::v1::ExpungeRequest&) override {
     co_return common::Status(common::StatusCode::kUnimplemented, "fake");
@@ -236,7 +255,8 @@ class SessionTest : public ::testing::Test {
     auto stream = std::make_unique<common::Stream>(std::move(server), nullptr);
     conn_ = std::make_unique<ImapConnection>(std::move(stream), settings, "s1", nullptr);
     mailbox_.set_id(1);
-    asio::co_spawn(io_, RunImapSession(*conn_, store_, router_, mailbox_, "L1"), asio::detached);
+    asio::co_spawn(io_, RunImapSession(*conn_, store_, router_, mailbox_, "L1", &cache_),
+                   asio::detached);
     thread_ = std::thread([this] { io_.run(); });
     EXPECT_EQ(ReadUntil("L1").back().substr(0, 5), "L1 OK");
   }
@@ -277,6 +297,7 @@ class SessionTest : public ::testing::Test {
 
   FakeStore store_;
   ChangeRouter router_;
+  MessageCache cache_{1 << 20};
   mail::v1::Mailbox mailbox_;
   asio::io_context io_;
   asio::io_context client_io_;
@@ -318,6 +339,71 @@ TEST_F(SessionTest, SearchBodyIsOneStoreCallWhateverTheNumberOfMessages) {
   r = Command("SEARCH SUBJECT m300");
   EXPECT_EQ(r[0], "* SEARCH 300");
   EXPECT_EQ(store_.calls["SearchText"], 0);
+}
+
+// What never changes (envelope, structure, size) comes from the shared cache the second time;
+// flags always come from the session's view, so a cached record never shows old flags.
+TEST_F(SessionTest, FetchTakesWhatNeverChangesFromTheCacheAndFlagsFromTheView) {
+  store_.Add(Msg("first", "one"));
+  store_.Add(Msg("second", "two"));
+  store_.Add(Msg("third", "three"));
+  ASSERT_EQ(Command("SELECT INBOX").back().substr(0, 5), "T1 OK");
+  store_.calls.clear();
+  auto r = Command("FETCH 1:3 (ENVELOPE)");
+  ASSERT_EQ(r.size(), 4u);
+  EXPECT_NE(r[1].find("\"second\""), std::string::npos) << r[1];
+  EXPECT_EQ(store_.calls["Fetch"], 1);
+  EXPECT_EQ(cache_.entries(), 3u);
+
+  auto again = Command("FETCH 1:3 (ENVELOPE)");
+  EXPECT_EQ(store_.calls["Fetch"], 1);  // No second store call.
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(again[i], r[i]);
+
+  ASSERT_EQ(Command("STORE 2 +FLAGS (\\Flagged)").back().substr(0, 5), "T4 OK");
+  auto flagged = Command("FETCH 2 (FLAGS ENVELOPE RFC822.SIZE)");
+  ASSERT_EQ(flagged.size(), 2u);
+  EXPECT_NE(flagged[0].find("FLAGS (\\Flagged)"), std::string::npos) << flagged[0];
+  EXPECT_NE(flagged[0].find("RFC822.SIZE " + std::to_string(Msg("second", "two").size())),
+            std::string::npos)
+      << flagged[0];
+  EXPECT_EQ(store_.calls["Fetch"], 1);
+
+  // A body section needs no record at all: only the body is read.
+  auto body = Command("FETCH 3 (BODY.PEEK[])");
+  EXPECT_EQ(body.back().substr(0, 5), "T6 OK");
+  EXPECT_EQ(store_.calls["Fetch"], 1);
+  EXPECT_EQ(store_.calls["GetBody"], 1);
+}
+
+TEST(MessageCacheTest, KeysAreDistinctAndTheOldestGoesFirstWhenFull) {
+  mail::v1::MessageRecord rec;
+  rec.set_size(100);
+  rec.add_flags("\\Seen");
+  rec.set_modseq(9);
+  rec.mutable_structure()->mutable_envelope()->set_subject(std::string(1000, 's'));
+  const size_t one = rec.SpaceUsedLong();
+  MessageCache cache(10 * one);
+  for (uint32_t uid = 1; uid <= 5; ++uid) cache.Put({1, 1, 7, uid}, rec);
+  auto got = cache.Get({1, 1, 7, 3});
+  ASSERT_NE(got, nullptr);
+  EXPECT_EQ(got->size(), 100u);
+  EXPECT_EQ(got->flags_size(), 0);  // Flags and MODSEQ are never kept.
+  EXPECT_EQ(got->modseq(), 0u);
+  EXPECT_EQ(cache.Get({1, 1, 8, 3}), nullptr);  // Another UIDVALIDITY.
+  EXPECT_EQ(cache.Get({1, 2, 7, 3}), nullptr);  // Another folder.
+  EXPECT_EQ(cache.Get({2, 1, 7, 3}), nullptr);  // Another mailbox.
+  for (uint32_t uid = 6; uid <= 40; ++uid) {
+    cache.Put({1, 1, 7, uid}, rec);
+    cache.Get({1, 1, 7, 3});  // Kept in use: never the oldest.
+  }
+  EXPECT_LE(cache.bytes(), 10 * one);
+  EXPECT_LT(cache.entries(), 10u);
+  EXPECT_NE(cache.Get({1, 1, 7, 3}), nullptr);
+  EXPECT_NE(cache.Get({1, 1, 7, 40}), nullptr);
+  EXPECT_EQ(cache.Get({1, 1, 7, 1}), nullptr);
+  MessageCache none(0);
+  none.Put({1, 1, 7, 1}, rec);
+  EXPECT_EQ(none.Get({1, 1, 7, 1}), nullptr);
 }
 
 TEST_F(SessionTest, Imap4rev2AfterEnable) {
