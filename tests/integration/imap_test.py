@@ -521,7 +521,8 @@ class ImapTest(unittest.TestCase):
                    payload.replace(b"\n", b"\r\n") + b"--XX--\r\n")
         self.assertGreater(len(message), 20 * 1024 * 1024)
         m = self.connect()
-        self.assertEqual(m.append("INBOX", None, None, message)[0], "OK")
+        typ, data = m.append("INBOX", None, None, message)
+        self.assertEqual(typ, "OK", data)
         m.select("INBOX")
         got = b""
         chunk = 4 * 1024 * 1024
