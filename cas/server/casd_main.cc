@@ -1,9 +1,10 @@
-// casd: the client access frontend (POP3 now; IMAP4 joins). Stateless: all data lives in
+// casd: the client access frontend (POP3 and IMAP4). Stateless: all data lives in
 // mailboxstored.
 //   casd [--config FILE] [--store HOST:PORT] [--state-dir DIR] [--port-file FILE]
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -18,12 +19,13 @@
 #include "cas/server/change_router.h"
 #include "cas/server/settings_watcher.h"
 #include "common/config.h"
+#include "common/grpc_runtime.h"
 #include "common/logging.h"
 #include "common/metrics_http.h"
 #include "common/node_agent.h"
 #include "common/protocol_settings.h"
-#include "common/service_listeners.h"
 #include "common/served_certificates.h"
+#include "common/service_listeners.h"
 #include "common/store_token.h"
 #include "common/tls.h"
 #include "common/tls_provider.h"
@@ -41,6 +43,7 @@ std::string HostName() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  common::TuneGrpcRuntime();
   mail::v1::CasdConfig cfg;
   if (int exit_status = common::ParseServerFlags(
           argc, argv, "casd",
@@ -128,6 +131,7 @@ int main(int argc, char** argv) {
   store_options.endpoint = cfg.store_endpoint();
   if (cfg.store_deadline_ms() != 0) {
     store_options.deadline = std::chrono::milliseconds(cfg.store_deadline_ms());
+    store_options.search_deadline = std::max(store_options.search_deadline, store_options.deadline);
   }
   mailboxstore::GrpcStoreClient store(store_options);
   cas::ChangeRouter router;

@@ -40,17 +40,18 @@ void Observe(std::string_view method, const grpc::Status& s,
 
 }  // namespace
 
-std::unique_ptr<grpc::ClientContext> GrpcStoreClient::NewContext() const {
+std::unique_ptr<grpc::ClientContext> GrpcStoreClient::NewContext(
+    std::optional<std::chrono::milliseconds> deadline) const {
   auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + options_.deadline);
+  ctx->set_deadline(std::chrono::system_clock::now() + deadline.value_or(options_.deadline));
   common::AttachStoreToken(ctx.get());
   return ctx;
 }
 
 // Each call copies its request into the job that runs on the pool (see RunBlocking).
-#define MAIL_UNARY(Stub, Method, Req, Resp)                                            \
+#define MAIL_UNARY_WITHIN(Stub, Method, Req, Resp, Deadline)                            \
   common::RunBlocking(&pool_, [this, req = Req(req)]() -> common::StatusOr<Resp> {   \
-    auto ctx = NewContext();                                                           \
+    auto ctx = NewContext(Deadline);                                                   \
     Resp resp;                                                                         \
     const auto started = std::chrono::steady_clock::now();                             \
     grpc::Status s = Stub->Method(ctx.get(), req, &resp);                              \
@@ -58,6 +59,7 @@ std::unique_ptr<grpc::ClientContext> GrpcStoreClient::NewContext() const {
     if (!s.ok()) return FromGrpc(s);                                                   \
     return resp;                                                                       \
   })
+#define MAIL_UNARY(Stub, Method, Req, Resp) MAIL_UNARY_WITHIN(Stub, Method, Req, Resp, std::nullopt)
 
 asio::awaitable<common::StatusOr<mail::v1::AuthenticateResponse>>
 GrpcStoreClient::AuthenticatePlain(const mail::v1::AuthenticatePlainRequest& req) {
@@ -151,8 +153,8 @@ MailStore::Result<mail::v1::CopyResponse> GrpcStoreClient::Copy(const mail::v1::
 
 MailStore::Result<mail::v1::SearchTextResponse> GrpcStoreClient::SearchText(
     const mail::v1::SearchTextRequest& req) {
-  return MAIL_UNARY(store_, SearchText, mail::v1::SearchTextRequest,
-                    mail::v1::SearchTextResponse);
+  return MAIL_UNARY_WITHIN(store_, SearchText, mail::v1::SearchTextRequest,
+                           mail::v1::SearchTextResponse, options_.search_deadline);
 }
 
 MailStore::Result<mail::v1::GetChangesResponse> GrpcStoreClient::GetChanges(
@@ -171,7 +173,8 @@ MailStore::Result<mail::v1::FetchResponse> GrpcStoreClient::Fetch(
     const mail::v1::FetchRequest& req) {
   return common::RunBlocking(
       &pool_, [this, req = mail::v1::FetchRequest(req)]() -> common::StatusOr<mail::v1::FetchResponse> {
-        auto ctx = NewContext();
+        auto ctx = NewContext(req.with_structure() ? std::optional(options_.search_deadline)
+                                                   : std::nullopt);
         const auto started = std::chrono::steady_clock::now();
         auto reader = store_->Fetch(ctx.get(), req);
         mail::v1::FetchResponse all, chunk;
@@ -225,6 +228,7 @@ MailStore::Result<std::vector<mail::v1::GetBodiesResponse>> GrpcStoreClient::Get
 }
 
 #undef MAIL_UNARY
+#undef MAIL_UNARY_WITHIN
 
 void GrpcStoreClient::StartWatching(std::function<void(const mail::v1::ChangeEvent&)> on_event,
                                     std::function<void()> on_resync) {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -24,6 +25,9 @@ namespace mailboxstore {
 struct GrpcStoreClientOptions {
   std::string endpoint = "127.0.0.1:7400";      // Default: 127.0.0.1:7400.
   std::chrono::milliseconds deadline{10000};    // Default: 10 s per call.
+  // Calls that read every message of a folder for SEARCH (SearchText, Fetch with structure):
+  // on a folder of 100,000 messages they legitimately take tens of seconds. Default: 120 s.
+  std::chrono::milliseconds search_deadline{120000};
   size_t worker_threads = 32;                   // Default: 32 calls in flight.
 };
 
@@ -76,7 +80,8 @@ class GrpcStoreClient final : public Authenticator, public MailStore {
   void StopWatching();
 
  private:
-  std::unique_ptr<grpc::ClientContext> NewContext() const;
+  std::unique_ptr<grpc::ClientContext> NewContext(
+      std::optional<std::chrono::milliseconds> deadline = std::nullopt) const;
   GrpcStoreClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<mail::v1::Access::Stub> access_;

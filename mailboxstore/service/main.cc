@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/config.h"
+#include "common/grpc_runtime.h"
 #include "common/logging.h"
 #include "common/metrics_http.h"
 #include "config.pb.h"
@@ -26,6 +27,7 @@ void Usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  common::TuneGrpcRuntime();
   mail::v1::StoreServerConfig cfg;
   std::string port_file;
   std::string data_dir, listen, admin_socket;

@@ -16,6 +16,7 @@
 
 #include "common/blocking_pool.h"
 #include "common/config.h"
+#include "common/grpc_runtime.h"
 #include "common/logging.h"
 #include "common/metrics_http.h"
 #include "common/node_agent.h"
@@ -128,6 +129,7 @@ class Watcher {
 }  // namespace
 
 int main(int argc, char** argv) {
+  common::TuneGrpcRuntime();
   mail::v1::TransportdConfig cfg;
   if (int exit_status =
           common::ParseServerFlags(argc, argv, "transportd",
