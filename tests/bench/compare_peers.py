@@ -40,6 +40,11 @@ WORKLOADS = ("imap-login", "imap-mixed", "pop3", "smtp")
 PEER_NAME = {"imap-login": "Dovecot", "imap-mixed": "Dovecot", "pop3": "Dovecot",
              "smtp": "Postfix"}
 TARGET = {"imap-login": 2.0, "imap-mixed": 2.0, "pop3": 2.0, "smtp": 1.5}
+# SMTP is compared with two Postfix set-ups (--smtp-peers): delivering into Dovecot over LMTP
+# (system "peer") and relaying everything to Postfix's smtp-sink (system "peer-sink"). The
+# smtp rows of the table take their peer name and target from here: option value -> (system,
+# table name, target).
+SMTP_PEERS = {"lmtp": ("peer", "Postfix+LMTP", 1.0), "sink": ("peer-sink", "Postfix->sink", 1.5)}
 BINARIES = {
     "mailboxstored": "mailboxstore/mailboxstored",
     "casd": "cas/server/casd",
@@ -290,6 +295,7 @@ class Bench:
         self.results = []  # dicts: workload, clients, system, result fields
         self.ours = {}
         self.peer = {}
+        self.peer_sink = None  # ports of the Postfix->sink listeners
 
     # ---- set-up shared by both -----------------------------------------------------------
 
@@ -556,6 +562,21 @@ class Bench:
             f.write(fill_template("postfix-main.cf.in", values))
         with open(os.path.join(conf, "master.cf"), "w") as f:
             f.write(fill_template("postfix-master.cf.in", values))
+        # getattr: other scripts reuse this set-up with arguments of their own.
+        sink = "sink" in getattr(self.args, "smtp_peers", ())
+        if sink:
+            sink_ports = {"SINK_SUBMISSION_PORT": free_port(),
+                          "SINK_SUBMISSIONS_PORT": free_port(), "SINK_PORT": free_port()}
+            with open(os.path.join(conf, "master.cf"), "a") as f:
+                f.write(fill_template("postfix-master-sink.cf.in", sink_ports))
+            # One process, event-driven; reads every message and discards it.
+            proc = subprocess.Popen(["smtp-sink", "-u", "postfix",
+                                     "127.0.0.1:%d" % sink_ports["SINK_PORT"], "1024"],
+                                    stdin=subprocess.DEVNULL,
+                                    stdout=open(os.path.join(p, "smtp-sink.out"), "ab"),
+                                    stderr=subprocess.STDOUT)
+            self.procs.add("smtp-sink", proc)
+            wait_for_port(sink_ports["SINK_PORT"], proc, what="smtp-sink")
         with open(os.path.join(conf, "virtual_mailboxes"), "w") as f:
             for user in self.users():
                 f.write("%s@%s OK\n" % (user, DOMAIN))
@@ -570,12 +591,23 @@ class Bench:
             raise RuntimeError("postfix start failed: %s%s" % (r.stdout, r.stderr))
         for port in sub_ports.values():
             wait_for_port(port, what="postfix")
+        if sink:
+            for key in ("SINK_SUBMISSION_PORT", "SINK_SUBMISSIONS_PORT"):
+                wait_for_port(sink_ports[key], what="postfix")
         self.peer = {
             "imap-tls": ports["IMAPS_PORT"], "imap-plain": ports["IMAP_PORT"],
             "pop3-tls": ports["POP3S_PORT"], "pop3-plain": ports["POP3_PORT"],
             "smtp-starttls": sub_ports["SUBMISSION_PORT"],
             "smtp-tls": sub_ports["SUBMISSIONS_PORT"],
         }
+        # The same Postfix on other submission ports, relaying to smtp-sink.
+        self.peer_sink = dict(self.peer, **{
+            "smtp-starttls": sink_ports["SINK_SUBMISSION_PORT"],
+            "smtp-tls": sink_ports["SINK_SUBMISSIONS_PORT"]}) if sink else None
+        if sink:
+            log("peer: Postfix->sink submission %d/%d relaying to smtp-sink on %d" % (
+                sink_ports["SINK_SUBMISSION_PORT"], sink_ports["SINK_SUBMISSIONS_PORT"],
+                sink_ports["SINK_PORT"]))
         log("peer: Dovecot %s, IMAP %d/%d, POP3 %d/%d; Postfix %s submission %d/%d" % (
             run(["dovecot", "--version"]).stdout.split()[0], self.peer["imap-plain"],
             self.peer["imap-tls"], self.peer["pop3-plain"], self.peer["pop3-tls"],
@@ -634,7 +666,7 @@ class Bench:
     def settle(self, system, workload):
         """Between runs: let the machine quiet down; after SMTP, wait until Postfix has
         delivered its queue (its deliveries would otherwise run into the next measurement)."""
-        if system == "peer" and workload == "smtp":
+        if system.startswith("peer") and workload == "smtp":
             deadline = time.time() + 120
             while self.postfix_queue_size() > 0 and time.time() < deadline:
                 time.sleep(0.5)
@@ -651,7 +683,14 @@ class Bench:
         if "smtp" in self.args.workloads:
             plan += [("smtp", c) for c in self.args.clients]
         for workload, clients in plan:
-            for system, ports in (("ours", self.ours), ("peer", self.peer)):
+            systems = [("ours", self.ours), ("peer", self.peer)]
+            if workload == "smtp":
+                systems = [("ours", self.ours)]
+                if "lmtp" in self.args.smtp_peers:
+                    systems.append(("peer", self.peer))
+                if "sink" in self.args.smtp_peers:
+                    systems.append(("peer-sink", self.peer_sink))
+            for system, ports in systems:
                 self.load(system, ports, workload, clients)
                 self.settle(system, workload)
 
@@ -663,6 +702,11 @@ class Bench:
                 log("  %s %s: %s --workload %s --port %d %s --users %d --password '%s'" % (
                     system, w, self.bin("mail_load"), w, port, security, self.args.users,
                     self.args.password))
+        if self.peer_sink:
+            port, security = self.endpoint(self.peer_sink, "smtp")
+            log("  peer-sink smtp (Postfix->sink): %s --workload smtp --port %d %s --users %d "
+                "--password '%s'" % (self.bin("mail_load"), port, security, self.args.users,
+                                     self.args.password))
         log("  ours admin: %s --endpoint unix:%s Get-Mailbox" %
             (self.bin("adminctl"), self.admin_socket))
         log("  files and logs: %s" % self.dir)
@@ -682,7 +726,7 @@ class Bench:
             except (KeyError, TypeError, ValueError):
                 return 0.0
         lines = []
-        head = ("%-11s %7s %12s %-8s %12s %7s %7s %5s %11s %11s %9s %9s" %
+        head = ("%-11s %7s %12s %-13s %12s %7s %7s %5s %11s %11s %9s %9s" %
                 ("workload", "clients", "ours ops/s", "peer", "peer ops/s", "ratio", "target",
                  "met", "p99 ours", "p99 peer", "p99 o/p", "errors"))
         lines.append(head)
@@ -694,18 +738,22 @@ class Bench:
                 continue
             seen.append(key)
             w, c = key
-            o, p = get("ours", w, c), get("peer", w, c)
-            if o is None or p is None:
-                continue
-            ours, peer = num(o, "ops_per_s"), num(p, "ops_per_s")
-            ratio = ours / peer if peer > 0 else float("inf")
-            p99o, p99p = num(o, "p99_ms"), num(p, "p99_ms")
-            p99r = p99o / p99p if p99p > 0 else float("inf")
-            lines.append("%-11s %7d %12.1f %-8s %12.1f %6.2fx %6.1fx %5s %8.2f ms %8.2f ms "
-                         "%8.2fx %9s" % (
-                             w, c, ours, PEER_NAME[w], peer, ratio, TARGET[w],
-                             "yes" if ratio >= TARGET[w] else "no", p99o, p99p, p99r,
-                             "%s/%s" % (o.get("errors", "?"), p.get("errors", "?"))))
+            peers = [("peer", PEER_NAME[w], TARGET[w])]
+            if w == "smtp":
+                peers = [SMTP_PEERS[v] for v in ("lmtp", "sink") if v in self.args.smtp_peers]
+            for system, peer_name, target in peers:
+                o, p = get("ours", w, c), get(system, w, c)
+                if o is None or p is None:
+                    continue
+                ours, peer = num(o, "ops_per_s"), num(p, "ops_per_s")
+                ratio = ours / peer if peer > 0 else float("inf")
+                p99o, p99p = num(o, "p99_ms"), num(p, "p99_ms")
+                p99r = p99o / p99p if p99p > 0 else float("inf")
+                lines.append("%-11s %7d %12.1f %-13s %12.1f %6.2fx %6.1fx %5s %8.2f ms "
+                             "%8.2f ms %8.2fx %9s" % (
+                                 w, c, ours, peer_name, peer, ratio, target,
+                                 "yes" if ratio >= target else "no", p99o, p99p, p99r,
+                                 "%s/%s" % (o.get("errors", "?"), p.get("errors", "?"))))
         return "\n".join(lines)
 
     # ---- helpers ---------------------------------------------------------------------------
@@ -794,6 +842,10 @@ def parse_args():
     ap.add_argument("--imap-mode", choices=("tls", "starttls"), default="tls")
     ap.add_argument("--pop3-mode", choices=("tls", "starttls"), default="tls")
     ap.add_argument("--smtp-mode", choices=("tls", "starttls"), default="starttls")
+    ap.add_argument("--smtp-peers", default="lmtp,sink",
+                    help="Postfix set-ups the smtp workload is compared with: lmtp (delivering "
+                    "into Dovecot over LMTP), sink (relaying to smtp-sink), or both "
+                    "(default: %(default)s)")
     ap.add_argument("--jobs", type=int, default=4, help="parallel set-up commands (4)")
     ap.add_argument("--no-install", action="store_true",
                     help="fail instead of installing Dovecot and Postfix when missing")
@@ -808,6 +860,12 @@ def parse_args():
     for w in args.workloads:
         if w not in WORKLOADS:
             ap.error("unknown workload %s" % w)
+    args.smtp_peers = [v for v in args.smtp_peers.split(",") if v]
+    for v in args.smtp_peers:
+        if v not in SMTP_PEERS:
+            ap.error("unknown --smtp-peers value %s" % v)
+    if not args.smtp_peers:
+        ap.error("--smtp-peers needs lmtp, sink or both")
     if not args.users:
         args.users = max(args.clients)
     return args

@@ -1,19 +1,26 @@
 // mail_load: a protocol load generator for IMAP4, POP3 and SMTP submission. Many client
 // connections per thread (Boost.Asio coroutines), N threads, bounded by --seconds and
-// --clients; prints operations per second, latency percentiles and errors.
+// --clients; prints operations per second, latency percentiles and errors. The imap-idle
+// workload instead holds --clients connections in IDLE and measures how fast deliveries,
+// announced on standard input, are pushed to them (see RunIdle()).
 //
 // A benchmark, not a test: built with the project, never registered with CTest. It talks
 // to any server (ours or a peer such as Dovecot or Postfix), so it uses nothing of the
 // server code but the shared TLS client context and base64. See README.md here.
 //
-//   mail_load --workload imap-mixed|imap-login|pop3|smtp --port N [--host H]
+//   mail_load --workload imap-mixed|imap-login|pop3|smtp|imap-idle --port N [--host H]
 //             [--tls|--starttls] [--clients 50] [--threads 1] [--seconds 10] [--warmup 2]
 //             [--users 100] [--password P] ...   (--help lists everything)
 
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstddef>
@@ -25,6 +32,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -42,7 +50,7 @@ using tcp = asio::ip::tcp;
 // ---------------------------------------------------------------------------------------
 // Flags.
 
-enum class Workload { kImapMixed, kImapLogin, kPop3, kSmtp };
+enum class Workload { kImapMixed, kImapLogin, kPop3, kSmtp, kImapIdle };
 enum class Security { kPlain, kStartTls, kTls };
 
 struct Flags {
@@ -65,6 +73,14 @@ struct Flags {
   int recipients = 1;            // Default: 1 local recipient per SMTP message.
   int messages_per_session = 1;  // Default: 1 SMTP message per connection.
   double timeout = 30;           // Default: 30 s for any one read or write.
+  // Connection i binds to 127.0.0.(1 + i mod N) before connecting; 0: the kernel chooses
+  // (one source address, so at most ~28,000 connections to one server port).
+  int source_addresses = 0;  // Default: 0.
+  // imap-idle only.
+  int connect_concurrency = 100;  // Default: 100 connections in set-up at once.
+  double setup_seconds = 600;     // Default: 600 s for every connection to reach IDLE.
+  double idle_seconds = 3600;     // Default: 3600 s of waiting for deliveries on stdin.
+  double push_wait = 30;          // Default: 30 s for the pushes after the input ends.
 };
 
 const char* WorkloadName(Workload w) {
@@ -77,6 +93,8 @@ const char* WorkloadName(Workload w) {
       return "pop3";
     case Workload::kSmtp:
       return "smtp";
+    case Workload::kImapIdle:
+      return "imap-idle";
   }
   return "?";
 }
@@ -104,6 +122,8 @@ const char* OpUnit(Workload w) {
       return "POP3 commands (USER, PASS and QUIT included)";
     case Workload::kSmtp:
       return "messages accepted (MAIL FROM to the 250 after DATA)";
+    case Workload::kImapIdle:
+      return "pushed EXISTS (delivery acknowledged to the untagged EXISTS)";
   }
   return "?";
 }
@@ -237,11 +257,12 @@ using Registry = std::unordered_set<Connection*>;
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
+  // `read_chunk`: the read buffer's initial size; it grows for longer replies.
   Connection(asio::io_context& io, asio::ssl::context& tls, Clock::duration timeout,
-             Registry* registry)
-      : ssl_(io, tls), timer_(io), timeout_(timeout), registry_(registry) {
+             Registry* registry, size_t read_chunk = kReadChunk)
+      : ssl_(io, tls), timer_(io), timeout_(timeout), registry_(registry), read_chunk_(read_chunk) {
     registry_->insert(this);
-    in_.resize(kReadChunk);
+    in_.resize(read_chunk_);
   }
   ~Connection() {
     registry_->erase(this);
@@ -250,7 +271,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  asio::awaitable<void> Connect(const tcp::endpoint& ep, error_code& ec) {
+  // With a `source` address, binds to it first (port chosen at connect time, so each source
+  // address has its own range of ephemeral ports towards the server).
+  asio::awaitable<void> Connect(const tcp::endpoint& ep, const asio::ip::address* source,
+                                error_code& ec) {
+    if (source != nullptr) {
+      Tcp().open(ep.protocol(), ec);
+      if (ec) co_return;
+#ifdef IP_BIND_ADDRESS_NO_PORT
+      int one = 1;
+      ::setsockopt(Tcp().native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+#endif
+      Tcp().bind(tcp::endpoint(*source, 0), ec);
+      if (ec) co_return;
+    }
     Arm();
     co_await Tcp().async_connect(ep, asio::redirect_error(asio::use_awaitable, ec));
     Finish(ec);
@@ -317,6 +351,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
   bool timed_out() const { return timed_out_; }
   uint64_t bytes_in() const { return bytes_in_; }
+  void set_timeout(Clock::duration timeout) { timeout_ = timeout; }
 
  private:
   static constexpr size_t kReadChunk = 64 * 1024;
@@ -349,7 +384,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       end_ -= begin_;
       begin_ = 0;
     }
-    if (in_.size() - end_ < kReadChunk / 2) in_.resize(in_.size() * 2);
+    if (in_.size() - end_ < read_chunk_ / 2) in_.resize(in_.size() * 2);
     Arm();
     size_t n = 0;
     if (tls_) {
@@ -368,6 +403,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::steady_timer timer_;
   Clock::duration timeout_;
   Registry* registry_;
+  size_t read_chunk_;
   bool tls_ = false;
   bool timed_out_ = false;
   std::string in_;
@@ -385,12 +421,39 @@ Outcome IoFailure(const Connection& c, const char* what, const error_code& ec) {
 // ---------------------------------------------------------------------------------------
 // One client: runs sessions of its workload back to back until the end of the run.
 
+// imap-idle: one slot per connection, written by the connection's thread and read by the
+// main thread while the run goes on (hence atomics).
+struct IdleSlot {
+  std::atomic<bool> idle{false};
+  // CLOCK_REALTIME (ns) when the first "* N EXISTS" with N above SELECT's count arrived; 0:
+  // none yet. Real time, not steady time, because the deliveries are timed by another process.
+  std::atomic<int64_t> push_ns{0};
+};
+
+struct IdleRun {
+  explicit IdleRun(int clients) : slots(new IdleSlot[static_cast<size_t>(clients)]) {}
+  std::unique_ptr<IdleSlot[]> slots;
+  std::atomic<int> idle{0};
+  std::atomic<int> failed{0};
+  std::atomic<int> pushed{0};
+  std::atomic<bool> setup_over{false};  // No new connection is started after this.
+  std::atomic<bool> stopping{false};    // Connections closing from here on are not errors.
+};
+
+int64_t RealtimeNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 struct RunContext {
   const Flags* flags;
   tcp::endpoint endpoint;
   asio::ssl::context* tls;
   Window window;
-  const std::string* message_body;  // SMTP: the body every message carries.
+  const std::string* message_body;                // SMTP: the body every message carries.
+  const std::vector<asio::ip::address>* sources;  // --source-addresses; empty: none.
+  IdleRun* idle;                                  // imap-idle only.
 };
 
 class Client {
@@ -423,6 +486,8 @@ class Client {
         case Workload::kSmtp:
           o = co_await Smtp();
           break;
+        case Workload::kImapIdle:  // RunIdle() drives its clients itself.
+          co_return;
       }
       if (o.type == Outcome::Type::kFailed && Clock::now() < run_.window.end) {
         RecordError(o);
@@ -434,8 +499,97 @@ class Client {
     }
   }
 
+  // imap-idle: connect, LOGIN, SELECT INBOX, IDLE; then hands the connection to IdleWatch(),
+  // which runs until the end of the run. Failures are recorded and counted.
+  asio::awaitable<void> IdleSetup() {
+    IdleRun* idle = run_.idle;
+    tag_ = 0;
+    // An idle connection reads a few short lines: a small buffer, so that 10,000 of them do
+    // not make the load generator itself the biggest process on the machine.
+    std::shared_ptr<Connection> c = NewConnection(4096);
+    uint32_t exists = 0;
+    Outcome o = co_await IdleEnter(*c, &exists);
+    if (!o.ok()) {
+      if (!idle->stopping.load()) RecordError(o);
+      idle->failed.fetch_add(1);
+      co_return;
+    }
+    idle->slots[id_].idle.store(true);
+    idle->idle.fetch_add(1);
+    asio::co_spawn(io_, IdleWatch(c, exists), asio::detached);
+  }
+
  private:
   bool Stopping() const { return Clock::now() >= run_.window.end || g_interrupted != 0; }
+
+  asio::awaitable<Outcome> IdleEnter(Connection& c, uint32_t* exists) {
+    Outcome o = co_await ImapOpen(c);
+    if (!o.ok()) co_return o;
+    ImapReply r;
+    const std::string login = ImapLoginCommand();
+    o = co_await ImapCommand(c, login, &r);
+    if (!o.ok()) co_return o;
+    ImapReply selected;
+    o = co_await ImapCommand(c, "SELECT INBOX", &selected);
+    if (!o.ok()) co_return o;
+    *exists = selected.exists;
+    const std::string tag = "a" + std::to_string(++tag_);
+    const std::string command = tag + " IDLE\r\n";
+    error_code ec;
+    co_await c.Write(command, ec);
+    if (ec) co_return IoFailure(c, "IMAP write", ec);
+    for (;;) {
+      std::string_view line = co_await c.ReadLine(ec);
+      if (ec) co_return IoFailure(c, "IDLE", ec);
+      if (StartsWith(line, "+")) co_return Outcome::Ok();
+      if (StartsWith(line, tag + " ")) {
+        co_return Outcome::Fail(ErrorKind::kProtocol, "IDLE: " + std::string(line));
+      }
+      uint32_t n = 0;
+      if (ExistsCount(line, &n)) *exists = n;  // Mail that arrived since SELECT.
+    }
+  }
+
+  // "* N EXISTS" -> N.
+  static bool ExistsCount(std::string_view line, uint32_t* n) {
+    if (!StartsWith(line, "* ")) return false;
+    std::string_view rest = line.substr(2);
+    size_t sp = rest.find(' ');
+    if (sp == std::string_view::npos || sp == 0 || sp > 10 || rest.substr(sp + 1) != "EXISTS") {
+      return false;
+    }
+    uint64_t v = 0;
+    for (char ch : rest.substr(0, sp)) {
+      if (ch < '0' || ch > '9') return false;
+      v = v * 10 + static_cast<uint64_t>(ch - '0');
+    }
+    *n = static_cast<uint32_t>(v);
+    return true;
+  }
+
+  // Reads what the server sends during IDLE until the connection is closed (by the main
+  // thread at the end of the run, or by the server: an error). The first EXISTS above the
+  // count seen at SELECT is the push; its arrival time is recorded.
+  asio::awaitable<void> IdleWatch(std::shared_ptr<Connection> c, uint32_t exists) {
+    IdleSlot& slot = run_.idle->slots[id_];
+    // Reads wait as long as the run may last; the per-read timeout would end IDLE otherwise.
+    c->set_timeout(FromSeconds(f_.setup_seconds + f_.idle_seconds + f_.push_wait + 120));
+    error_code ec;
+    for (;;) {
+      std::string_view line = co_await c->ReadLine(ec);
+      if (ec) break;
+      uint32_t n = 0;
+      if (!ExistsCount(line, &n) || n <= exists) continue;
+      if (slot.push_ns.load(std::memory_order_relaxed) == 0) {
+        slot.push_ns.store(RealtimeNs());
+        run_.idle->pushed.fetch_add(1);
+      }
+      exists = n;
+    }
+    if (!run_.idle->stopping.load()) {
+      RecordError(IoFailure(*c, "connection ended during IDLE", ec));
+    }
+  }
 
   void RecordOp(Clock::time_point start) {
     Clock::time_point now = Clock::now();
@@ -457,7 +611,10 @@ class Client {
   // Connects and, for --tls, makes the TLS handshake.
   asio::awaitable<Outcome> Open(Connection& c) {
     error_code ec;
-    co_await c.Connect(run_.endpoint, ec);
+    const asio::ip::address* source =
+        run_.sources->empty() ? nullptr
+                              : &(*run_.sources)[static_cast<size_t>(id_) % run_.sources->size()];
+    co_await c.Connect(run_.endpoint, source, ec);
     if (ec) co_return Outcome::Fail(ErrorKind::kConnect, "connect: " + ec.message());
     if (f_.security == Security::kTls) {
       co_await c.Handshake(ec);
@@ -466,8 +623,9 @@ class Client {
     co_return Outcome::Ok();
   }
 
-  std::shared_ptr<Connection> NewConnection() {
-    return std::make_shared<Connection>(io_, *run_.tls, FromSeconds(f_.timeout), registry_);
+  std::shared_ptr<Connection> NewConnection(size_t read_chunk = 64 * 1024) {
+    return std::make_shared<Connection>(io_, *run_.tls, FromSeconds(f_.timeout), registry_,
+                                        read_chunk);
   }
 
   // ---- IMAP ----------------------------------------------------------------------------
@@ -873,7 +1031,7 @@ std::string MakeBody(size_t size) {
 void Usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s --workload W --port N [options]\n"
-               "  --workload W        imap-mixed | imap-login | pop3 | smtp\n"
+               "  --workload W        imap-mixed | imap-login | pop3 | smtp | imap-idle\n"
                "  --host H            server address (default 127.0.0.1)\n"
                "  --port N            server port (required)\n"
                "  --tls               implicit TLS (993, 995, 465)\n"
@@ -893,7 +1051,17 @@ void Usage(const char* argv0) {
                "  --message-size N    smtp: message size in octets (default 10240)\n"
                "  --recipients N      smtp: local recipients per message (default 1)\n"
                "  --messages-per-session N  smtp: messages per connection (default 1)\n"
-               "  --timeout S         limit on any one read or write (default 30)\n",
+               "  --timeout S         limit on any one read or write (default 30)\n"
+               "  --source-addresses N  connection i binds to 127.0.0.(1 + i mod N) (default: no\n"
+               "                      bind; for more than ~28,000 connections to one port)\n"
+               "imap-idle (--clients connections in IDLE; deliveries announced on stdin):\n"
+               "  --connect-concurrency N  connections in set-up at once (default 100)\n"
+               "  --setup-seconds S   limit for every connection to reach IDLE (default 600)\n"
+               "  --idle-seconds S    limit on reading stdin after \"idle: ready\" (default 3600)\n"
+               "  --push-wait S       wait for pushes after the end of stdin (default 30)\n"
+               "  stdin lines: \"ack USER [UNIX_NS]\" (delivery to USER acknowledged at that\n"
+               "  CLOCK_REALTIME time; default: when read), \"all [UNIX_NS]\" (every user),\n"
+               "  \"end\" or end of file\n",
                argv0);
 }
 
@@ -938,6 +1106,8 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
         f->workload = Workload::kPop3;
       } else if (v == "smtp") {
         f->workload = Workload::kSmtp;
+      } else if (v == "imap-idle") {
+        f->workload = Workload::kImapIdle;
       } else {
         return false;
       }
@@ -976,6 +1146,16 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
       if (!ParseInt(v, 1, 1000000, &f->messages_per_session)) return false;
     } else if (arg == "--timeout" && value()) {
       if (!ParseSeconds(v, 0.1, &f->timeout)) return false;
+    } else if (arg == "--source-addresses" && value()) {
+      if (!ParseInt(v, 0, 254, &f->source_addresses)) return false;
+    } else if (arg == "--connect-concurrency" && value()) {
+      if (!ParseInt(v, 1, 100000, &f->connect_concurrency)) return false;
+    } else if (arg == "--setup-seconds" && value()) {
+      if (!ParseSeconds(v, 1, &f->setup_seconds)) return false;
+    } else if (arg == "--idle-seconds" && value()) {
+      if (!ParseSeconds(v, 0, &f->idle_seconds)) return false;
+    } else if (arg == "--push-wait" && value()) {
+      if (!ParseSeconds(v, 0, &f->push_wait)) return false;
     } else {
       return false;
     }
@@ -988,6 +1168,280 @@ double Percentile(std::vector<float>* v, double p) {
   size_t k = std::min(v->size() - 1, static_cast<size_t>(p * static_cast<double>(v->size())));
   std::nth_element(v->begin(), v->begin() + static_cast<ptrdiff_t>(k), v->end());
   return (*v)[k];
+}
+
+// ---------------------------------------------------------------------------------------
+// imap-idle.
+//
+// 1. Set-up: --connect-concurrency coroutines (spread over the threads) take the clients one
+//    after the other: connect (+TLS or STARTTLS), LOGIN, SELECT INBOX, IDLE. A bounded number
+//    in flight, so that the servers' listen backlogs never overflow (a dropped SYN costs a
+//    1 s retransmission) and every connection is set up within --timeout per step.
+// 2. "idle: ready N failed M pending P" on stdout once every client is in IDLE or failed (or
+//    at --setup-seconds). The connections then stay idle: whoever drives the run measures
+//    the servers' memory now.
+// 3. Deliveries are announced on stdin, one line each: "ack USER UNIX_NS" when the delivery
+//    of a message to USER's INBOX was acknowledged (SMTP/LMTP 250) at CLOCK_REALTIME UNIX_NS.
+//    A connection's push latency is the arrival of its first new "* N EXISTS" minus the ack
+//    of its user. The deliverer stamps the ack itself, so neither the pipe nor this process
+//    being busy adds to the figure, and a push may arrive before its ack line is read (the
+//    times are compared at the end). A push that arrives before the ack (the server
+//    notified before the deliverer read its 250) counts as 0 ms ("early").
+// 4. At "end" or end of file, waits until every idle connection whose user got an ack has its
+//    push, at most --push-wait seconds; then closes everything and prints the figures.
+int RunIdle(const Flags& f, const tcp::endpoint& endpoint, asio::ssl::context* tls,
+            const std::vector<asio::ip::address>* sources) {
+  std::printf(
+      "mail_load: imap-idle against %s:%d (%s), %d connections on %d thread%s, %d in "
+      "set-up at once, %d source address%s\n",
+      f.host.c_str(), f.port, SecurityName(f.security), f.clients, f.threads,
+      f.threads == 1 ? "" : "s", f.connect_concurrency,
+      sources->empty() ? 1 : static_cast<int>(sources->size()), sources->size() > 1 ? "es" : "");
+  std::printf("  users %s..%s, %u CPUs, 1-minute load average before: %.2f\n",
+              UserName(f, 0).c_str(), UserName(f, std::min(f.users, f.clients) - 1).c_str(),
+              std::thread::hardware_concurrency(), LoadAverage());
+  std::fflush(stdout);
+
+  const Clock::time_point t0 = Clock::now();
+  IdleRun idle(f.clients);
+  RunContext run{&f, endpoint, tls, {}, nullptr, sources, &idle};
+  run.window.measure_from = t0;
+  run.window.end = t0 + FromSeconds(f.setup_seconds + f.idle_seconds + f.push_wait + 600);
+
+  struct PerThread {
+    asio::io_context io{1};
+    ThreadStats stats;
+    Registry registry;
+    std::vector<std::unique_ptr<Client>> clients;
+    size_t next = 0;  // The next client to set up.
+  };
+  std::vector<std::unique_ptr<PerThread>> threads;
+  for (int t = 0; t < f.threads; ++t) threads.push_back(std::make_unique<PerThread>());
+  for (int c = 0; c < f.clients; ++c) {
+    PerThread& pt = *threads[static_cast<size_t>(c % f.threads)];
+    pt.clients.push_back(std::make_unique<Client>(pt.io, run, &pt.stats, &pt.registry, c));
+  }
+  const int workers_per_thread = std::max(1, f.connect_concurrency / f.threads);
+  const double cpu0 = ProcessCpuSeconds();
+  std::vector<std::thread> pool;
+  for (auto& pt_ptr : threads) {
+    PerThread* pt = pt_ptr.get();
+    IdleRun* shared = &idle;
+    pool.emplace_back([pt, shared, workers_per_thread] {
+      for (int w = 0; w < workers_per_thread; ++w) {
+        asio::co_spawn(
+            pt->io,
+            [pt, shared]() -> asio::awaitable<void> {
+              while (pt->next < pt->clients.size() && !shared->setup_over.load() &&
+                     g_interrupted == 0) {
+                Client* client = pt->clients[pt->next++].get();
+                co_await client->IdleSetup();
+              }
+            },
+            asio::detached);
+      }
+      pt->io.run();
+    });
+  }
+  auto close_all = [&threads] {
+    for (auto& pt_ptr : threads) {
+      PerThread* pt = pt_ptr.get();
+      asio::post(pt->io, [pt] {
+        std::vector<Connection*> open(pt->registry.begin(), pt->registry.end());
+        for (Connection* c : open) c->Close();
+      });
+    }
+  };
+
+  // 1-2: wait for the set-up.
+  const Clock::time_point setup_end = t0 + FromSeconds(f.setup_seconds);
+  Clock::time_point last_progress = t0;
+  while (idle.idle.load() + idle.failed.load() < f.clients && Clock::now() < setup_end &&
+         g_interrupted == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (Clock::now() - last_progress >= std::chrono::seconds(10)) {
+      last_progress = Clock::now();
+      std::printf("idle: progress %d idle, %d failed, %.0f s\n", idle.idle.load(),
+                  idle.failed.load(), std::chrono::duration<double>(last_progress - t0).count());
+      std::fflush(stdout);
+    }
+  }
+  idle.setup_over.store(true);
+  const double setup_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  const int ready = idle.idle.load();
+  const int failed = idle.failed.load();
+  std::printf("idle: ready %d failed %d pending %d setup_s %.1f\n", ready, failed,
+              f.clients - ready - failed, setup_s);
+  std::fflush(stdout);
+
+  // 3: acks on stdin.
+  std::unordered_map<std::string, int> user_index;
+  for (int u = 0; u < f.users; ++u) user_index.emplace(UserName(f, u), u);
+  std::vector<int64_t> ack_ns(static_cast<size_t>(f.users), 0);
+  int64_t acks = 0, bad_lines = 0;
+  std::string input;
+  bool input_open = g_interrupted == 0;
+  const Clock::time_point idle_end = Clock::now() + FromSeconds(f.idle_seconds);
+  auto handle_line = [&](std::string_view line) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    std::string word, name;
+    size_t sp = line.find(' ');
+    word = std::string(line.substr(0, sp));
+    std::string_view rest = sp == std::string_view::npos ? "" : line.substr(sp + 1);
+    if (word == "end") {
+      input_open = false;
+      return;
+    }
+    if (word == "ack") {
+      sp = rest.find(' ');
+      name = std::string(rest.substr(0, sp));
+      rest = sp == std::string_view::npos ? "" : rest.substr(sp + 1);
+    } else if (word != "all") {
+      if (bad_lines++ == 0) {
+        std::fprintf(stderr, "mail_load: bad input line: %.*s\n", static_cast<int>(line.size()),
+                     line.data());
+      }
+      return;
+    }
+    int64_t when = RealtimeNs();
+    if (!rest.empty()) {
+      char* end = nullptr;
+      std::string digits(rest);
+      long long v = std::strtoll(digits.c_str(), &end, 10);
+      if (*end != '\0' || v <= 0) {
+        ++bad_lines;
+        return;
+      }
+      when = v;
+    }
+    if (word == "all") {
+      for (int64_t& a : ack_ns) {
+        if (a == 0) a = when;
+      }
+      ++acks;
+      return;
+    }
+    auto it = user_index.find(name);
+    if (it == user_index.end()) {
+      ++bad_lines;
+      return;
+    }
+    int64_t& a = ack_ns[static_cast<size_t>(it->second)];
+    if (a == 0) a = when;  // Only the first delivery to a mailbox is measured.
+    ++acks;
+  };
+  while (input_open && g_interrupted == 0 && Clock::now() < idle_end) {
+    pollfd pfd{0, POLLIN, 0};
+    int r = ::poll(&pfd, 1, 100);
+    if (r <= 0) continue;
+    char buf[65536];
+    ssize_t n = ::read(0, buf, sizeof(buf));
+    if (n <= 0) {
+      if (n < 0 && errno == EINTR) continue;
+      input_open = false;
+      break;
+    }
+    input.append(buf, static_cast<size_t>(n));
+    size_t start = 0;
+    for (size_t lf; input_open && (lf = input.find('\n', start)) != std::string::npos;
+         start = lf + 1) {
+      handle_line(std::string_view(input).substr(start, lf - start));
+    }
+    input.erase(0, start);
+  }
+
+  // 4: wait for the pushes.
+  auto expected_pushes_done = [&] {
+    for (int c = 0; c < f.clients; ++c) {
+      const IdleSlot& slot = idle.slots[static_cast<size_t>(c)];
+      if (slot.idle.load() && ack_ns[static_cast<size_t>(c % f.users)] != 0 &&
+          slot.push_ns.load() == 0) {
+        return false;
+      }
+    }
+    return true;
+  };
+  const Clock::time_point push_end = Clock::now() + FromSeconds(f.push_wait);
+  while (!expected_pushes_done() && Clock::now() < push_end && g_interrupted == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  idle.stopping.store(true);
+  close_all();
+  for (std::thread& th : pool) th.join();
+  const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double cpu = ProcessCpuSeconds() - cpu0;
+
+  // Figures.
+  std::vector<float> latency_us;
+  int acked = 0, pushed = 0, missing = 0, early = 0, late = 0, unasked = 0;
+  for (int c = 0; c < f.clients; ++c) {
+    const IdleSlot& slot = idle.slots[static_cast<size_t>(c)];
+    if (!slot.idle.load()) continue;
+    const int64_t ack = ack_ns[static_cast<size_t>(c % f.users)];
+    const int64_t push = slot.push_ns.load();
+    if (ack == 0) {
+      if (push != 0) ++unasked;
+      continue;
+    }
+    ++acked;
+    if (push == 0) {
+      ++missing;
+      continue;
+    }
+    int64_t d = push - ack;
+    if (d < 0) {
+      ++early;
+      d = 0;
+    }
+    if (static_cast<double>(d) > f.push_wait * 1e9) {
+      ++late;
+      continue;
+    }
+    ++pushed;
+    latency_us.push_back(static_cast<float>(static_cast<double>(d) / 1e3));
+  }
+  uint64_t errors = 0;
+  uint64_t by_kind[static_cast<int>(ErrorKind::kCount)] = {};
+  std::string first[static_cast<int>(ErrorKind::kCount)];
+  for (auto& pt : threads) {
+    for (int k = 0; k < static_cast<int>(ErrorKind::kCount); ++k) {
+      by_kind[k] += pt->stats.errors[k];
+      errors += pt->stats.errors[k];
+      if (first[k].empty()) first[k] = pt->stats.first_error[k];
+    }
+  }
+  const double p50 = Percentile(&latency_us, 0.50) / 1000.0;
+  const double p99 = Percentile(&latency_us, 0.99) / 1000.0;
+  const double max =
+      latency_us.empty() ? 0 : *std::max_element(latency_us.begin(), latency_us.end()) / 1000.0;
+  std::printf(
+      "\n  idle        %10d  connections in IDLE (%d failed, %d not set up), set-up %.1f s\n",
+      ready, failed, f.clients - ready - failed, setup_s);
+  std::printf("  acks        %10lld  delivery acks read (%lld bad input lines)\n",
+              static_cast<long long>(acks), static_cast<long long>(bad_lines));
+  std::printf(
+      "  pushed      %10d  of %d idle connections whose mailbox got a delivery, within "
+      "%.0f s (%d later, %d never, %d before the ack)\n",
+      pushed, acked, f.push_wait, late, missing, early);
+  if (unasked > 0) std::printf("  unasked     %10d  pushes to mailboxes without an ack\n", unasked);
+  std::printf("  push latency p50 %.3f ms   p99 %.3f ms   max %.3f ms (ack to EXISTS)\n", p50, p99,
+              max);
+  std::printf("  errors      %10llu\n", static_cast<unsigned long long>(errors));
+  for (int k = 0; k < static_cast<int>(ErrorKind::kCount); ++k) {
+    if (by_kind[k] == 0) continue;
+    std::printf("    %-10s %8llu   first: %s\n", ErrorKindName(static_cast<ErrorKind>(k)),
+                static_cast<unsigned long long>(by_kind[k]), first[k].c_str());
+  }
+  std::printf("  client cpu  %.2f cores (this load generator, whole run)\n",
+              wall > 0 ? cpu / wall : 0);
+  std::printf(
+      "result: workload=imap-idle clients=%d idle=%d failed=%d setup_s=%.1f acked=%d pushed=%d "
+      "late=%d missing=%d early=%d p50_ms=%.3f p99_ms=%.3f max_ms=%.3f errors=%llu\n",
+      f.clients, ready, failed, setup_s, acked, pushed, late, missing, early, p50, p99, max,
+      static_cast<unsigned long long>(errors));
+  std::fflush(stdout);
+  if (g_interrupted != 0) return 130;
+  return ready > 0 && (acked == 0 || pushed > 0) ? 0 : 1;
 }
 
 int Main(int argc, char** argv) {
@@ -1017,6 +1471,11 @@ int Main(int argc, char** argv) {
   // resumption: every connection makes a full handshake, as a new client does.
   std::shared_ptr<asio::ssl::context> tls = common::MakeClientTlsContext(/*verify=*/false);
   SSL_CTX_set_session_cache_mode(tls->native_handle(), SSL_SESS_CACHE_OFF);
+  std::vector<asio::ip::address> sources;
+  for (int i = 0; i < f.source_addresses; ++i) {
+    sources.push_back(asio::ip::make_address_v4(0x7f000001u + static_cast<uint32_t>(i)));
+  }
+  if (f.workload == Workload::kImapIdle) return RunIdle(f, endpoint, tls.get(), &sources);
   const std::string body = MakeBody(f.message_size);
 
   std::printf(
@@ -1030,7 +1489,7 @@ int Main(int argc, char** argv) {
   std::fflush(stdout);
 
   const Clock::time_point t0 = Clock::now();
-  RunContext run{&f, endpoint, tls.get(), {}, &body};
+  RunContext run{&f, endpoint, tls.get(), {}, &body, &sources, nullptr};
   run.window.measure_from = t0 + FromSeconds(f.warmup);
   run.window.end = run.window.measure_from + FromSeconds(f.seconds);
 
