@@ -67,7 +67,10 @@ std::chrono::steady_clock::duration ImapConnection::BoundedTimeout(
 
 asio::awaitable<std::optional<ParseResult>> ImapConnection::Next(std::chrono::seconds timeout) {
   ParseResult r = parser_.Next();
-  char buf[16384];
+  // Lives in the coroutine frame, so every connection waiting here (IDLE, between commands)
+  // holds it: kept small. TLS keeps the rest of a record buffered, so a large literal just
+  // takes more reads.
+  char buf[4096];
   while (!closed_) {
     if (auto* cont = std::get_if<ContinuationNeeded>(&r)) {
       (void)cont;
