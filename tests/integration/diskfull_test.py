@@ -155,6 +155,17 @@ class DiskFullTest(unittest.TestCase):
         self.assertEqual(count, len(acknowledged))
         _, lines, _ = p.retr(1)
         self.assertEqual(lines[-1], b"-- end --")
+        # A deletion cannot be saved: QUIT says so (RFC 1939 6), and the message stays.
+        p.dele(2)
+        with self.assertRaises(poplib.error_proto) as quit_error:
+            p.quit()
+        p.close()
+        self.assertIn(b"-ERR [SYS/TEMP] The server is out of storage space",
+                      quit_error.exception.args[0])
+        p = poplib.POP3("127.0.0.1", self.casd.port("pop3", "plain"), timeout=30)
+        p.user("full")
+        p.pass_(PASSWORD)
+        self.assertEqual(p.stat()[0], len(acknowledged))
         p.quit()
 
         # Space returns: writes are taken again within seconds, without a restart.

@@ -6,6 +6,7 @@
 #include "cas/pop3/session/pop3_login.h"
 #include "common/logging.h"
 #include "common/metrics.h"
+#include "common/storage_status.h"
 
 namespace cas::pop3 {
 namespace {
@@ -289,6 +290,11 @@ class Transaction {
       }
     }
     bool ok = true;
+    bool disk_full = false;
+    auto failed = [&](const common::Status& status) {
+      ok = false;
+      if (common::IsInsufficientStorage(status)) disk_full = true;
+    };
     auto ranges = [](const std::vector<uint32_t>& uids, auto* out) {
       for (uint32_t u : uids) {
         auto* r = out->Add();
@@ -302,7 +308,7 @@ class Transaction {
       req.mutable_folder()->set_id(folder);
       ranges(uids, req.mutable_uids());
       auto r = co_await store_.Expunge(req);
-      if (!r.ok()) ok = false;
+      if (!r.ok()) failed(r.status());
     }
     auto action = mailbox_.pop_retrieval_action();
     for (const auto& [folder, uids] : retrieved) {
@@ -315,7 +321,7 @@ class Transaction {
         req.set_mode(mail::v1::FLAG_MODE_ADD);
         req.add_flags("\\Seen");
         auto r = co_await store_.StoreFlags(req);
-        if (!r.ok()) ok = false;
+        if (!r.ok()) failed(r.status());
       } else {
         mail::v1::CopyRequest req;
         req.set_mailbox_id(mailbox_.id());
@@ -325,11 +331,15 @@ class Transaction {
             action == mail::v1::POP_RETRIEVAL_ACTION_ARCHIVE ? "Archive" : "Deleted Items");
         req.set_move(true);
         auto r = co_await store_.Copy(req);
-        if (!r.ok()) ok = false;
+        if (!r.ok()) failed(r.status());
       }
     }
     if (ok) {
       co_await conn_.Send(OkResponse("Logging out."));
+    } else if (disk_full) {
+      co_await conn_.Send(ErrResponse(
+          ResponseCode::kSysTemp,
+          "The server is out of storage space; deletions were not saved. Try again later."));
     } else {
       co_await conn_.Send(
           ErrResponse(ResponseCode::kSysTemp, "Some changes could not be saved; try again."));
