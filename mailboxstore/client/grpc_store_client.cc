@@ -128,12 +128,14 @@ MailStore::Result<mail::v1::FolderResponse> GrpcStoreClient::SubscribeFolder(
 
 MailStore::Result<mail::v1::AppendResponse> GrpcStoreClient::Append(
     const mail::v1::AppendRequest& req) {
-  return MAIL_UNARY(store_, Append, mail::v1::AppendRequest, mail::v1::AppendResponse);
+  return MAIL_UNARY_WITHIN(store_, Append, mail::v1::AppendRequest, mail::v1::AppendResponse,
+                           options_.long_deadline);
 }
 
 MailStore::Result<mail::v1::DeliverResponse> GrpcStoreClient::Deliver(
     const mail::v1::DeliverRequest& req) {
-  return MAIL_UNARY(store_, Deliver, mail::v1::DeliverRequest, mail::v1::DeliverResponse);
+  return MAIL_UNARY_WITHIN(store_, Deliver, mail::v1::DeliverRequest, mail::v1::DeliverResponse,
+                           options_.long_deadline);
 }
 
 MailStore::Result<mail::v1::StoreFlagsResponse> GrpcStoreClient::StoreFlags(
@@ -154,7 +156,7 @@ MailStore::Result<mail::v1::CopyResponse> GrpcStoreClient::Copy(const mail::v1::
 MailStore::Result<mail::v1::SearchTextResponse> GrpcStoreClient::SearchText(
     const mail::v1::SearchTextRequest& req) {
   return MAIL_UNARY_WITHIN(store_, SearchText, mail::v1::SearchTextRequest,
-                           mail::v1::SearchTextResponse, options_.search_deadline);
+                           mail::v1::SearchTextResponse, options_.long_deadline);
 }
 
 MailStore::Result<mail::v1::GetChangesResponse> GrpcStoreClient::GetChanges(
@@ -173,7 +175,7 @@ MailStore::Result<mail::v1::FetchResponse> GrpcStoreClient::Fetch(
     const mail::v1::FetchRequest& req) {
   return common::RunBlocking(
       &pool_, [this, req = mail::v1::FetchRequest(req)]() -> common::StatusOr<mail::v1::FetchResponse> {
-        auto ctx = NewContext(req.with_structure() ? std::optional(options_.search_deadline)
+        auto ctx = NewContext(req.with_structure() ? std::optional(options_.long_deadline)
                                                    : std::nullopt);
         const auto started = std::chrono::steady_clock::now();
         auto reader = store_->Fetch(ctx.get(), req);

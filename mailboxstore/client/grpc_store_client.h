@@ -25,9 +25,10 @@ namespace mailboxstore {
 struct GrpcStoreClientOptions {
   std::string endpoint = "127.0.0.1:7400";      // Default: 127.0.0.1:7400.
   std::chrono::milliseconds deadline{10000};    // Default: 10 s per call.
-  // Calls that read every message of a folder for SEARCH (SearchText, Fetch with structure):
-  // on a folder of 100,000 messages they legitimately take tens of seconds. Default: 120 s.
-  std::chrono::milliseconds search_deadline{120000};
+  // Calls whose work grows with the data: SEARCH's reads of every message of a folder
+  // (SearchText, Fetch with structure; tens of seconds on 100,000 messages) and Append/Deliver
+  // of a large message (parsed and synced before the reply). Default: 120 s.
+  std::chrono::milliseconds long_deadline{120000};
   size_t worker_threads = 32;                   // Default: 32 calls in flight.
 };
 

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <ctime>
@@ -219,6 +220,7 @@ int main(int argc, char** argv) {
   store_options.endpoint = cfg.store_endpoint();
   if (cfg.store_deadline_ms() != 0) {
     store_options.deadline = std::chrono::milliseconds(cfg.store_deadline_ms());
+    store_options.long_deadline = std::max(store_options.long_deadline, store_options.deadline);
   }
   mailboxstore::GrpcStoreClient store(store_options);
 
