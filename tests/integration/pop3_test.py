@@ -248,6 +248,32 @@ class Pop3Test(unittest.TestCase):
         p.quit()
         self.assertEqual(self.count(), 39)
 
+    def test_message_expunged_by_imap_before_retr(self):
+        # The POP3 session lists 4 messages; IMAP expunges the second before the first RETR,
+        # whose read-ahead asks for it too: RETR 2 says it is gone, the others still come.
+        bodies = [message(i) for i in range(1, 5)]
+        self.deliver(*bodies)
+        p = self.login()
+        self.assertEqual(p.stat()[0], 4)
+        import imaplib
+        m = imaplib.IMAP4_SSL("127.0.0.1", self.casd.port("imap4", "tls"),
+                              ssl_context=tls_context(), timeout=30)
+        m.login(self.user, PASSWORD)
+        m.select("INBOX")
+        m.store("2", "+FLAGS", "(\\Deleted)")
+        m.expunge()
+        m.logout()
+        _, lines, _ = p.retr(1)
+        self.assertEqual(b"\r\n".join(lines) + b"\r\n", bodies[0].encode())
+        with self.assertRaises(poplib.error_proto) as gone:
+            p.retr(2)
+        self.assertIn(b"removed by another session", gone.exception.args[0])
+        for n in (3, 4):
+            _, lines, _ = p.retr(n)
+            self.assertEqual(b"\r\n".join(lines) + b"\r\n", bodies[n - 1].encode())
+        p.quit()
+        self.assertEqual(self.count(), 3)
+
     def test_deletions_only_at_quit(self):
         self.deliver(message(1), message(2), message(3))
         p = self.login()
