@@ -3,6 +3,7 @@
 #include <iconv.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -478,6 +479,25 @@ std::string FoldedHeaderBlock(const mail::v1::MessageStructure& structure) {
     out.push_back('\n');
   }
   return out;
+}
+
+bool HeaderFieldContains(const google::protobuf::RepeatedPtrField<mail::v1::HeaderField>& headers,
+                         std::string_view name, std::string_view folded_needle) {
+  std::string folded;
+  for (const mail::v1::HeaderField& h : headers) {
+    if (h.name().size() != name.size() ||
+        !std::equal(name.begin(), name.end(), h.name().begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        })) {
+      continue;
+    }
+    if (folded_needle.empty()) return true;
+    folded.clear();
+    AppendFoldCase(h.decoded(), &folded);
+    if (folded.find(folded_needle) != std::string::npos) return true;
+  }
+  return false;
 }
 
 }  // namespace common

@@ -43,4 +43,10 @@ std::string FoldedBodyText(std::string_view raw, const mail::v1::BodyPart& root,
 // (RFC 2047 decoded, unfolded), in message order.
 std::string FoldedHeaderBlock(const mail::v1::MessageStructure& structure);
 
+// SEARCH FROM/TO/CC/BCC/SUBJECT/HEADER: true if a top-level header field named `name` (ASCII
+// case ignored) has a decoded value that contains `folded_needle` (already FoldCase'd); with an
+// empty needle, true if the field is there at all.
+bool HeaderFieldContains(const google::protobuf::RepeatedPtrField<mail::v1::HeaderField>& headers,
+                         std::string_view name, std::string_view folded_needle);
+
 }  // namespace common

@@ -1003,11 +1003,15 @@ StatusOr<mail::v1::SearchTextResponse> RocksMailboxStore::SearchText(
       req.max_text_bytes() != 0 ? std::min<uint64_t>(req.max_text_bytes(), SIZE_MAX)
                                 : kDefaultTextBytes);
   std::vector<std::string> needles;
-  bool any_headers = false;
+  bool any_headers = false;  // TEXT: the decoded header block.
+  bool any_body = false;     // BODY or TEXT: the message body (and its full structure).
   mail::v1::SearchTextResponse resp;
   for (const auto& c : req.criteria()) {
     needles.push_back(common::FoldCase(c.text()));
-    any_headers = any_headers || c.include_headers();
+    if (c.header().empty()) {
+      any_body = true;
+      any_headers = any_headers || c.include_headers();
+    }
     resp.add_matches();
   }
   if (needles.empty()) return resp;
@@ -1022,33 +1026,47 @@ StatusOr<mail::v1::SearchTextResponse> RocksMailboxStore::SearchText(
   rocksdb::ReadOptions ro;
   ro.snapshot = snap;
   Status read_status;
+  // Header keys alone (SEARCH FROM x) parse only the header fields of each stored structure
+  // and never read a body.
+  mail::v1::MessageStructure structure;
+  mail::v1::MessageStructureHeaders headers_only;
+  rocksdb::PinnableSlice stored;
   auto search_one = [&](mail::v1::MessageRecord& rec) {
-    std::string v;
-    rocksdb::Status rs = db_->Get(ro, cf(kStructure), rec.body_sha256(), &v);
+    stored.Reset();
+    rocksdb::Status rs = db_->Get(ro, cf(kStructure), rec.body_sha256(), &stored);
     // A message appended after the snapshot was taken: not part of this search.
     if (rs.IsNotFound()) return true;
-    mail::v1::MessageStructure structure;
-    if (!rs.ok() || !structure.ParseFromString(v)) {
+    const bool parsed =
+        rs.ok() && (any_body ? structure.ParseFromArray(stored.data(), static_cast<int>(stored.size()))
+                             : headers_only.ParseFromArray(stored.data(),
+                                                           static_cast<int>(stored.size())));
+    if (!parsed) {
       read_status = rs.ok() ? common::InternalError("corrupt message structure")
                             : FromRocks(rs, "read message structure");
       return false;
     }
-    rocksdb::PinnableSlice raw;
-    rs = db_->Get(ro, cf(kBlob), rec.body_sha256(), &raw);
-    if (rs.IsNotFound()) return true;
-    if (!rs.ok()) {
-      read_status = FromRocks(rs, "read message body");
-      return false;
+    const auto& headers = any_body ? structure.decoded_headers() : headers_only.decoded_headers();
+    std::string body;
+    if (any_body) {
+      rocksdb::PinnableSlice raw;
+      rs = db_->Get(ro, cf(kBlob), rec.body_sha256(), &raw);
+      if (rs.IsNotFound()) return true;
+      if (!rs.ok()) {
+        read_status = FromRocks(rs, "read message body");
+        return false;
+      }
+      body = common::FoldedBodyText(raw.ToStringView(), structure.body(), max_text);
     }
-    const std::string body =
-        common::FoldedBodyText(raw.ToStringView(), structure.body(), max_text);
     std::optional<std::string> header_block;
     if (any_headers) header_block = common::FoldedHeaderBlock(structure);
     for (int i = 0; i < req.criteria_size(); ++i) {
+      const mail::v1::TextCriterion& c = req.criteria(i);
       const std::string& needle = needles[static_cast<size_t>(i)];
       const bool match =
-          body.find(needle) != std::string::npos ||
-          (req.criteria(i).include_headers() && header_block->find(needle) != std::string::npos);
+          !c.header().empty()
+              ? common::HeaderFieldContains(headers, c.header(), needle)
+              : body.find(needle) != std::string::npos ||
+                    (c.include_headers() && header_block->find(needle) != std::string::npos);
       if (match) resp.mutable_matches(i)->add_uids(rec.uid());
     }
     return true;

@@ -25,6 +25,7 @@ class SearchTextTest : public StoreFixture {
   struct Criterion {
     bool text;  // TEXT (headers too); BODY otherwise.
     std::string needle;
+    std::string header = {};  // FROM/.../HEADER: this header field only.
   };
 
   // The UIDs matching each criterion, searching `uids` (empty: all).
@@ -44,6 +45,7 @@ class SearchTextTest : public StoreFixture {
       auto* out = req.add_criteria();
       out->set_include_headers(c.text);
       out->set_text(c.needle);
+      out->set_header(c.header);
     }
     mail::v1::SearchTextResponse resp;
     grpc::Status s = store_->SearchText(&ctx, req, &resp);
@@ -87,6 +89,32 @@ TEST_F(SearchTextTest, MatchesDecodedBodiesIgnoringCaseInOneCall) {
   ASSERT_EQ(some.size(), 2u);
   EXPECT_TRUE(some[0].empty());
   EXPECT_EQ(some[1], (std::vector<uint32_t>{4}));
+}
+
+// SEARCH FROM/SUBJECT/HEADER: only the named field's decoded value counts, never the body
+// or another field; an empty string asks whether the field is there.
+TEST_F(SearchTextTest, HeaderCriteriaMatchDecodedFieldsOnly) {
+  AppendMessage(mb_, "INBOX",
+                "From: =?ISO-8859-1?Q?J=F6rg_M=FCller?= <joerg@example.de>\r\n"
+                "Subject: invoice\r\nX-Priority: 1\r\n\r\nsent by joerg\r\n");  // UID 1
+  AppendMessage(mb_, "INBOX",
+                "From: fred@example.com\r\nTo: joerg@example.de\r\n"
+                "Subject: =?UTF-8?B?0J7RgtGH0ZHRgg==?=\r\n\r\nINVOICE attached\r\n");  // UID 2
+  auto r = Search({{false, "MÜLLER", "from"},
+                   {false, "joerg", "FROM"},
+                   {false, "invoice", "subject"},
+                   {false, "отчёт", "subject"},
+                   {false, "", "x-priority"},
+                   {false, "", "x-absent"},
+                   {false, "INVOICE"}});
+  ASSERT_EQ(r.size(), 7u);
+  EXPECT_EQ(r[0], (std::vector<uint32_t>{1}));  // RFC 2047 decoded, case folded.
+  EXPECT_EQ(r[1], (std::vector<uint32_t>{1}));  // Not the To of 2, not the body of 1.
+  EXPECT_EQ(r[2], (std::vector<uint32_t>{1}));
+  EXPECT_EQ(r[3], (std::vector<uint32_t>{2}));
+  EXPECT_EQ(r[4], (std::vector<uint32_t>{1}));
+  EXPECT_TRUE(r[5].empty());
+  EXPECT_EQ(r[6], (std::vector<uint32_t>{2}));  // BODY in the same call.
 }
 
 TEST_F(SearchTextTest, UnknownFolderIsNotFound) {

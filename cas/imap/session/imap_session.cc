@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "cas/imap/codec/mutf7.h"
 #include "cas/imap/format/fetch_format.h"
@@ -1173,7 +1174,9 @@ class Session {
       mail::v1::FetchRequest req;
       req.set_mailbox_id(mailbox_.id());
       req.mutable_folder()->set_id(v.folder_id());
-      req.set_with_structure(NeedsStructure(a.key));
+      // The store answers BODY/TEXT and the header keys; only SENT* dates need structures.
+      const bool structure = NeedsSentDate(a.key);
+      req.set_with_structure(structure);
       SearchKey key = a.key;
       ReplaceSavedSets(&key);
       auto r = co_await store_.Fetch(req);
@@ -1198,7 +1201,7 @@ class Session {
       }
       if (!undecided.empty()) {
         std::vector<const SearchKey*> text_keys;
-        CollectTextKeys(key, &text_keys);
+        CollectTextKeys(key, &text_keys, /*header_keys=*/!structure);
         mail::v1::SearchTextRequest treq;
         treq.set_mailbox_id(mailbox_.id());
         treq.mutable_folder()->set_id(v.folder_id());
@@ -1211,19 +1214,21 @@ class Session {
           auto* c = treq.add_criteria();
           c->set_include_headers(k->type == SearchKeyType::kText);
           c->set_text(k->value);
+          c->set_header(HeaderKeyField(*k));
         }
         auto t = co_await store_.SearchText(treq);
         if (!t.ok()) co_return co_await Reply(StoreError(tag, t.status()), uid);
-        // (type, value) -> UIDs whose text matched.
-        std::map<std::pair<SearchKeyType, std::string>, std::set<uint32_t>> matched;
+        // (type, header field, value) -> UIDs that matched.
+        std::map<std::tuple<SearchKeyType, std::string, std::string>, std::set<uint32_t>> matched;
         for (size_t i = 0; i < text_keys.size() && static_cast<int>(i) < t->matches_size(); ++i) {
           const auto& m = t->matches(static_cast<int>(i)).uids();
-          matched[{text_keys[i]->type, text_keys[i]->value}].insert(m.begin(), m.end());
+          const SearchKey& k = *text_keys[i];
+          matched[{k.type, HeaderKeyField(k), k.value}].insert(m.begin(), m.end());
         }
         for (const auto& [seq, rec] : undecided) {
           const uint32_t u = rec->uid();
           TextOracle oracle = [&matched, u](const SearchKey& k) {
-            auto it = matched.find({k.type, k.value});
+            auto it = matched.find({k.type, HeaderKeyField(k), k.value});
             return it != matched.end() && it->second.count(u) > 0;
           };
           if (MatchesWithText(key, SearchMessage{seq, rec}, limits, oracle)) {

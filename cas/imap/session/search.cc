@@ -194,17 +194,14 @@ class Evaluator {
         return !HasFlag(key.value);
 
       case SearchKeyType::kBcc:
-        return HeaderContains("bcc", key.value);
       case SearchKeyType::kCc:
-        return HeaderContains("cc", key.value);
       case SearchKeyType::kFrom:
-        return HeaderContains("from", key.value);
       case SearchKeyType::kSubject:
-        return HeaderContains("subject", key.value);
       case SearchKeyType::kTo:
-        return HeaderContains("to", key.value);
       case SearchKeyType::kHeader:
-        return HeaderContains(AsciiLowerString(TrimWsp(key.field)), key.value);
+        // Records fetched without structure: the store searched the header fields.
+        if (text_ && !rec_.has_structure()) return (*text_)(key);
+        return HeaderContains(HeaderKeyField(key), key.value);
       case SearchKeyType::kBody:
       case SearchKeyType::kText:
         return TextKey(key);
@@ -270,6 +267,7 @@ class Evaluator {
         if (HeaderBlock().find(common::FoldCase(key.value)) != std::string::npos) return true;
         return std::nullopt;
       default:
+        if (IsHeaderKey(key.type) && !rec_.has_structure()) return std::nullopt;
         return Eval(key);
     }
   }
@@ -427,15 +425,48 @@ bool MatchesWithText(const SearchKey& key, const SearchMessage& m, const SearchL
   return Evaluator(m, limits, no_raw, text).Eval(key);
 }
 
-void CollectTextKeys(const SearchKey& key, std::vector<const SearchKey*>* out) {
-  if (key.type == SearchKeyType::kBody || key.type == SearchKeyType::kText) {
+bool NeedsSentDate(const SearchKey& key) {
+  switch (key.type) {
+    case SearchKeyType::kSentBefore:
+    case SearchKeyType::kSentOn:
+    case SearchKeyType::kSentSince:
+      return true;
+    default:
+      return std::any_of(key.children.begin(), key.children.end(),
+                         [](const SearchKey& k) { return NeedsSentDate(k); });
+  }
+}
+
+std::string HeaderKeyField(const SearchKey& key) {
+  switch (key.type) {
+    case SearchKeyType::kBcc:
+      return "bcc";
+    case SearchKeyType::kCc:
+      return "cc";
+    case SearchKeyType::kFrom:
+      return "from";
+    case SearchKeyType::kSubject:
+      return "subject";
+    case SearchKeyType::kTo:
+      return "to";
+    case SearchKeyType::kHeader:
+      return AsciiLowerString(TrimWsp(key.field));
+    default:
+      return "";
+  }
+}
+
+void CollectTextKeys(const SearchKey& key, std::vector<const SearchKey*>* out, bool header_keys) {
+  if (key.type == SearchKeyType::kBody || key.type == SearchKeyType::kText ||
+      (header_keys && IsHeaderKey(key.type))) {
     const bool seen = std::any_of(out->begin(), out->end(), [&](const SearchKey* k) {
-      return k->type == key.type && k->value == key.value;
+      return k->type == key.type && k->value == key.value &&
+             HeaderKeyField(*k) == HeaderKeyField(key);
     });
     if (!seen) out->push_back(&key);
     return;
   }
-  for (const SearchKey& k : key.children) CollectTextKeys(k, out);
+  for (const SearchKey& k : key.children) CollectTextKeys(k, out, header_keys);
 }
 
 bool IsSupportedCharset(const std::optional<std::string>& charset) {

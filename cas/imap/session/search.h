@@ -71,21 +71,32 @@ bool NeedsBody(const SearchKey& key);
 bool Matches(const SearchKey& key, const SearchMessage& m, const SearchLimits& limits,
              const std::function<std::string_view()>& raw);
 
-// BODY and TEXT answered from elsewhere: true if the message matches that key. A session
-// asks the store, which searches the bodies where they are (one call per SEARCH command).
+// True if `key` has SENTBEFORE/SENTON/SENTSINCE: with the store answering the text and header
+// keys, these are the only keys the session evaluates from the message structure.
+bool NeedsSentDate(const SearchKey& key);
+
+// BODY and TEXT (and, for records fetched without structure, FROM/TO/CC/BCC/SUBJECT/HEADER)
+// answered from elsewhere: true if the message matches that key. A session asks the store,
+// which searches the messages where they are (one call per SEARCH command).
 using TextOracle = std::function<bool(const SearchKey& key)>;
 
 // Like Matches, but BODY and TEXT keys are answered by `text` (called only for messages the
-// cheaper keys do not decide).
+// cheaper keys do not decide), and so are the header keys when the record has no structure.
 bool MatchesWithText(const SearchKey& key, const SearchMessage& m, const SearchLimits& limits,
                      const TextOracle& text);
 
-// The BODY and TEXT keys of `key`, each distinct (type, value) once, in tree order. The
+// The keys of `key` the store answers: BODY and TEXT, and with `header_keys` also FROM, TO,
+// CC, BCC, SUBJECT and HEADER; each distinct (type, field, value) once, in tree order. The
 // pointers point into `key`.
-void CollectTextKeys(const SearchKey& key, std::vector<const SearchKey*>* out);
+void CollectTextKeys(const SearchKey& key, std::vector<const SearchKey*>* out,
+                     bool header_keys = false);
+
+// The header field a header key (FROM ... HEADER) searches, lower-case: "from", "x-spam".
+std::string HeaderKeyField(const SearchKey& key);
 
 // Evaluates `key` without the raw message: true or false when the other keys decide, std::nullopt
-// when the answer depends on a BODY or TEXT key (then fetch the raw message and call Matches).
+// when the answer depends on a BODY or TEXT key, or on a header key of a record without
+// structure (then ask the store, or fetch the raw message and call Matches).
 // Lets a session that reads bodies asynchronously skip the bodies of messages that cheaper keys
 // already rule in or out: "UNSEEN BODY x" reads only the unseen messages. Never reads the body;
 // the structure is used as Matches uses it.

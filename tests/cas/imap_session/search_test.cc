@@ -651,6 +651,58 @@ TEST_F(SearchTest, StoreAnsweredTextKeysGiveTheSameResult) {
   EXPECT_TRUE(none.empty());
 }
 
+// Header keys of records fetched without structure go to the store too (SEARCH FROM on a big
+// mailbox reads no structures into casd): the store's answers give the same result as
+// evaluating the headers here.
+TEST_F(SearchTest, StoreAnsweredHeaderKeysGiveTheSameResult) {
+  for (const std::string& criteria : std::vector<std::string>{
+           "FROM foobar", "FROM " + Literal("иван"), "TO " + Literal("JÖRG"), "CC team",
+           "BCC hidden", "SUBJECT " + Literal("köln"),
+           "HEADER X-Mailer testmailer", "HEADER x-empty \"\"", "HEADER \"Subject \" \"\"",
+           "OR FROM nikos NOT SUBJECT meeting", "SEEN FROM foobar", "FROM joerg TO fred",
+           "FROM someone", "TEXT joe FROM fred", "NOT HEADER x-none \"\""}) {
+    const SearchKey key = ParseKey(criteria);
+    EXPECT_FALSE(NeedsSentDate(key)) << criteria;
+    std::vector<const SearchKey*> store_keys;
+    CollectTextKeys(key, &store_keys, /*header_keys=*/true);
+    for (size_t i = 0; i < messages_.size(); ++i) {
+      const StoredMessage& m = messages_[i];
+      MessageRecord bare = m.rec;  // What casd has: no structure.
+      bare.clear_structure();
+      const SearchMessage full{static_cast<uint32_t>(i + 1), &m.rec};
+      const SearchMessage without{static_cast<uint32_t>(i + 1), &bare};
+      // What the store computes (common/mail_text.h over the stored structure and body).
+      const TextOracle store = [&](const SearchKey& k) {
+        EXPECT_TRUE(std::any_of(store_keys.begin(), store_keys.end(), [&](const SearchKey* t) {
+          return t->type == k.type && t->value == k.value &&
+                 HeaderKeyField(*t) == HeaderKeyField(k);
+        })) << criteria << ": the store was not asked about this key";
+        const std::string needle = common::FoldCase(k.value);
+        const std::string field = HeaderKeyField(k);
+        if (!field.empty()) {
+          return common::HeaderFieldContains(m.rec.structure().decoded_headers(), field, needle);
+        }
+        if (k.type == SearchKeyType::kText &&
+            common::FoldedHeaderBlock(m.rec.structure()).find(needle) != std::string::npos) {
+          return true;
+        }
+        return common::FoldedBodyText(m.raw, m.rec.structure().body(), SIZE_MAX)
+                   .find(needle) != std::string::npos;
+      };
+      const std::function<std::string_view()> raw = [&] { return std::string_view(m.raw); };
+      EXPECT_EQ(MatchesWithText(key, without, limits_, store), Matches(key, full, limits_, raw))
+          << criteria << " seq " << i + 1;
+    }
+  }
+  // Without structure a header key is undecided here; with it, decided locally.
+  MessageRecord bare = messages_[0].rec;
+  bare.clear_structure();
+  EXPECT_FALSE(MatchesWithoutBody(ParseKey("FROM foobar"), {1, &bare}, limits_).has_value());
+  EXPECT_EQ(MatchesWithoutBody(ParseKey("FROM foobar"), {1, &messages_[0].rec}, limits_), true);
+  EXPECT_EQ(MatchesWithoutBody(ParseKey("UNSEEN FROM foobar"), {1, &bare}, limits_), false);
+  EXPECT_TRUE(NeedsSentDate(ParseKey("OR FROM x SENTON 1-Jan-2020")));
+}
+
 TEST(SearchMessageTest, NullRecordMatchesNothing) {
   EXPECT_FALSE(Matches(ParseKey("ALL"), {1, nullptr}, {1, 1, 0}, nullptr));
 }
