@@ -155,8 +155,13 @@ int main(int argc, char** argv) {
   common::ProtocolLog imap_log(cfg.protocol_log_dir(), "imap4");
   const size_t cache_mb = cfg.imap_message_cache_mb() != 0 ? cfg.imap_message_cache_mb() : 64;
   cas::imap::MessageCache message_cache(cache_mb << 20);
-  cas::imap::ImapServices imap{&imap_holder, &store,    &store,    &router,        imap_limits,
-                               &imap_log,    &sessions, &message_cache};
+  const size_t snapshot_mb =
+      cfg.imap_folder_snapshot_mb() != 0 ? cfg.imap_folder_snapshot_mb() : 32;
+  // Folders under 1,000 messages are read whole at SELECT: that is as quick as catching up.
+  cas::imap::FolderSnapshots folder_snapshots(snapshot_mb << 20, 1000);
+  cas::imap::ImapServices imap{&imap_holder, &store,    &store,         &router,
+                               imap_limits,  &imap_log, &sessions,      &message_cache,
+                               &folder_snapshots};
 
   // Settings the administrator changes in the store apply to the next connection.
   cas::SettingsWatcher settings_watcher(cfg.store_endpoint(), cfg.pop3(), cfg.imap4(), &pop3_holder,

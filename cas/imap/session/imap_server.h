@@ -4,6 +4,7 @@
 #include <atomic>
 #include <memory>
 
+#include "cas/imap/session/folder_snapshots.h"
 #include "cas/imap/session/message_cache.h"
 #include "cas/server/change_router.h"
 #include "common/connection_limits.h"
@@ -24,6 +25,7 @@ struct ImapServices {
   common::ProtocolLog* log = nullptr;
   std::atomic<uint64_t>* session_counter = nullptr;
   MessageCache* message_cache = nullptr;  // Shared by every session; may be null.
+  FolderSnapshots* folder_snapshots = nullptr;  // Likewise.
 };
 
 asio::awaitable<void> ServeImap(std::unique_ptr<common::Stream> stream, bool implicit_tls,

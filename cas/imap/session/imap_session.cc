@@ -67,8 +67,13 @@ struct Shared {
 class Session {
  public:
   Session(ImapConnection& conn, mailboxstore::MailStore& store, ChangeRouter& router,
-          const mail::v1::Mailbox& mailbox, MessageCache* cache)
-      : conn_(conn), store_(store), router_(router), mailbox_(mailbox), cache_(cache) {}
+          const mail::v1::Mailbox& mailbox, MessageCache* cache, FolderSnapshots* snapshots)
+      : conn_(conn),
+        store_(store),
+        router_(router),
+        mailbox_(mailbox),
+        cache_(cache),
+        snapshots_(snapshots) {}
 
   asio::awaitable<void> Run(const std::string& login_tag) {
     auto ex = co_await asio::this_coro::executor;
@@ -463,6 +468,36 @@ class Session {
     return out;
   }
 
+  // SELECT of a large folder: the shared snapshot plus the changes made since it, when they
+  // add up to the folder's message count; false when the records must be read instead.
+  asio::awaitable<bool> LoadFromSnapshot(const mail::v1::Folder& folder) {
+    if (snapshots_ == nullptr || folder.messages() < snapshots_->min_messages()) co_return false;
+    std::optional<FolderSnapshots::Snapshot> snap = snapshots_->Get(mailbox_.id(), folder.id());
+    if (!snap || snap->uidvalidity != folder.uidvalidity()) co_return false;
+    std::vector<MessageEntry> entries = *snap->entries;
+    uint64_t modseq = snap->modseq;
+    const bool changed = snap->modseq < folder.highest_modseq();
+    if (changed) {
+      mail::v1::GetChangesRequest req;
+      req.set_mailbox_id(mailbox_.id());
+      req.mutable_folder()->set_id(folder.id());
+      req.set_since_modseq(snap->modseq);
+      auto changes = co_await store_.GetChanges(req);
+      if (!changes.ok()) co_return false;  // Log trimmed or too long: read the records.
+      ApplyChanges(*changes, folder.id(), &entries);
+      modseq = std::max(modseq, changes->highest_modseq());
+    }
+    // A message appended or expunged after GetFolder makes the count differ: read the
+    // records then (rare), rather than risk a view that is not the folder.
+    if (entries.size() != folder.messages()) co_return false;
+    shared_->view.Load(folder, std::move(entries), modseq);
+    if (changed) {
+      snapshots_->Put(mailbox_.id(), folder.id(), folder.uidvalidity(), modseq,
+                      shared_->view.messages());
+    }
+    co_return true;
+  }
+
   asio::awaitable<bool> Select(const std::string& tag, const SelectArgs& a) {
     if (a.qresync && !qresync_) {
       // RFC 7162 3.2.5: the QRESYNC parameter is only valid after ENABLE QRESYNC.
@@ -478,16 +513,22 @@ class Session {
     g.mutable_folder()->set_name(a.mailbox);
     auto folder = co_await store_.GetFolder(g);
     if (!folder.ok()) co_return co_await conn_.Send(closed + StoreError(tag, folder.status()));
-    mail::v1::FetchRequest f;
-    f.set_mailbox_id(mailbox_.id());
-    f.mutable_folder()->set_id(folder->folder().id());
-    auto records = co_await store_.Fetch(f);
-    if (!records.ok()) {
-      co_return co_await conn_.Send(closed + StoreError(tag, records.status()));
+    MailboxView& v = shared_->view;
+    if (!co_await LoadFromSnapshot(folder->folder())) {
+      mail::v1::FetchRequest f;
+      f.set_mailbox_id(mailbox_.id());
+      f.mutable_folder()->set_id(folder->folder().id());
+      auto records = co_await store_.Fetch(f);
+      if (!records.ok()) {
+        co_return co_await conn_.Send(closed + StoreError(tag, records.status()));
+      }
+      v.Load(folder->folder(), *records);
+      if (snapshots_ != nullptr && v.exists() >= snapshots_->min_messages()) {
+        snapshots_->Put(mailbox_.id(), v.folder_id(), v.uidvalidity(), records->highest_modseq(),
+                        v.messages());
+      }
     }
     if (a.condstore || a.qresync) condstore_ = true;
-    MailboxView& v = shared_->view;
-    v.Load(folder->folder(), *records);
     shared_->selected = true;
     read_only_ = a.read_only;
     std::string out = closed + Untagged(std::string("FLAGS ") + kSystemFlags);
@@ -1345,7 +1386,8 @@ class Session {
   mailboxstore::MailStore& store_;
   ChangeRouter& router_;
   mail::v1::Mailbox mailbox_;
-  MessageCache* cache_;  // May be null: no caching.
+  MessageCache* cache_;           // May be null: no caching.
+  FolderSnapshots* snapshots_;  // May be null: SELECT always reads every record.
   std::shared_ptr<Shared> shared_;
   std::unique_ptr<asio::steady_timer> wake_;
   std::unique_ptr<ChangeRouter::Subscription> subscription_;
@@ -1362,8 +1404,9 @@ class Session {
 
 asio::awaitable<void> RunImapSession(ImapConnection& conn, mailboxstore::MailStore& store,
                                      ChangeRouter& router, const mail::v1::Mailbox& mailbox,
-                                     const std::string& login_tag, MessageCache* cache) {
-  Session session(conn, store, router, mailbox, cache);
+                                     const std::string& login_tag, MessageCache* cache,
+                                     FolderSnapshots* snapshots) {
+  Session session(conn, store, router, mailbox, cache, snapshots);
   co_await session.Run(login_tag);
 }
 

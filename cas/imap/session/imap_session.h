@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "cas/imap/session/folder_snapshots.h"
 #include "cas/imap/session/imap_connection.h"
 #include "cas/imap/session/message_cache.h"
 #include "cas/server/change_router.h"
@@ -16,6 +17,7 @@ namespace cas::imap {
 asio::awaitable<void> RunImapSession(ImapConnection& conn, mailboxstore::MailStore& store,
                                      ChangeRouter& router, const mail::v1::Mailbox& mailbox,
                                      const std::string& login_tag,
-                                     MessageCache* cache = nullptr);
+                                     MessageCache* cache = nullptr,
+                                     FolderSnapshots* snapshots = nullptr);
 
 }  // namespace cas::imap

@@ -6,21 +6,27 @@
 namespace cas::imap {
 
 void MailboxView::Load(const mail::v1::Folder& folder, const mail::v1::FetchResponse& records) {
-  folder_id_ = folder.id();
-  uidvalidity_ = folder.uidvalidity();
-  uidnext_ = folder.uidnext();
-  highest_modseq_ = std::max(folder.highest_modseq(), records.highest_modseq());
-  messages_.clear();
-  messages_.reserve(records.messages_size());
+  std::vector<MessageEntry> messages;
+  messages.reserve(records.messages_size());
   for (const auto& r : records.messages()) {
     MessageEntry e;
     e.uid = r.uid();
     e.flags.assign(r.flags().begin(), r.flags().end());
     e.modseq = r.modseq();
-    messages_.push_back(std::move(e));
+    messages.push_back(std::move(e));
   }
-  std::sort(messages_.begin(), messages_.end(),
+  std::sort(messages.begin(), messages.end(),
             [](const MessageEntry& a, const MessageEntry& b) { return a.uid < b.uid; });
+  Load(folder, std::move(messages), records.highest_modseq());
+}
+
+void MailboxView::Load(const mail::v1::Folder& folder, std::vector<MessageEntry> messages,
+                       uint64_t highest_modseq) {
+  folder_id_ = folder.id();
+  uidvalidity_ = folder.uidvalidity();
+  uidnext_ = folder.uidnext();
+  highest_modseq_ = std::max(folder.highest_modseq(), highest_modseq);
+  messages_ = std::move(messages);
   if (!messages_.empty()) uidnext_ = std::max(uidnext_, messages_.back().uid + 1);
   pending_appends_.clear();
   pending_expunges_.clear();

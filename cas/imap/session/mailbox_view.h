@@ -26,6 +26,10 @@ class MailboxView {
  public:
   // Replaces the view with the folder's records (SELECT/EXAMINE).
   void Load(const mail::v1::Folder& folder, const mail::v1::FetchResponse& records);
+  // The same from a message list made elsewhere (a shared snapshot brought up to date), in
+  // ascending UID order, that shows every change up to `highest_modseq`.
+  void Load(const mail::v1::Folder& folder, std::vector<MessageEntry> messages,
+            uint64_t highest_modseq);
 
   uint32_t exists() const { return static_cast<uint32_t>(messages_.size()); }
   uint32_t uidvalidity() const { return uidvalidity_; }

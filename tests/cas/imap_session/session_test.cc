@@ -69,20 +69,47 @@ class FakeStore : public mailboxstore::MailStore {
     f.set_uidnext(f.uidnext() + 1);
     f.set_messages(f.messages() + 1);
     f.set_highest_modseq(modseq_);
+    Log(mail::v1::CHANGE_KIND_APPEND, m.rec.uid(), m.rec.flags());
     inbox_.push_back(std::move(m));
     return f.uidnext() - 1;
   }
 
-  // Drops UIDs without telling anyone (another session's expunge while the client was away).
-  void Drop(uint32_t uid) {
-    for (auto it = inbox_.begin(); it != inbox_.end(); ++it) {
-      if (it->rec.uid() == uid) {
-        inbox_.erase(it);
-        break;
-      }
+  // Another client replaced the flags of `uid`.
+  void SetFlags(uint32_t uid, const std::vector<std::string>& flags) {
+    for (Message& m : inbox_) {
+      if (m.rec.uid() != uid) continue;
+      m.rec.clear_flags();
+      for (const auto& f : flags) m.rec.add_flags(f);
+      m.rec.set_modseq(++modseq_);
+      folders_[1].set_highest_modseq(modseq_);
+      Log(mail::v1::CHANGE_KIND_FLAGS, uid, m.rec.flags());
     }
+  }
+
+  // Removes a message and leaves no trace in the change log (what a lost log entry would
+  // look like).
+  void DropUnlogged(uint32_t uid) {
+    std::erase_if(inbox_, [&](const Message& m) { return m.rec.uid() == uid; });
     folders_[1].set_messages(static_cast<uint32_t>(inbox_.size()));
     folders_[1].set_highest_modseq(++modseq_);
+  }
+
+  void Log(mail::v1::ChangeKind kind, uint32_t uid,
+           const google::protobuf::RepeatedPtrField<std::string>& flags = {}) {
+    mail::v1::ChangeEvent e;
+    e.set_folder_id(1);
+    e.set_kind(kind);
+    e.set_modseq(modseq_);
+    e.add_uids(uid);
+    *e.mutable_flags() = flags;
+    log_.push_back(std::move(e));
+  }
+
+  // Drops UIDs without telling any session (another session's expunge while the client was
+  // away); the change log has it.
+  void Drop(uint32_t uid) {
+    DropUnlogged(uid);
+    Log(mail::v1::CHANGE_KIND_EXPUNGE, uid);
   }
 
   std::map<std::string, int> calls;
@@ -185,7 +212,9 @@ class FakeStore : public mailboxstore::MailStore {
           m.rec.add_flags(f);
         }
       }
-      m.rec.set_modseq(m.rec.modseq() + 1);
+      m.rec.set_modseq(++modseq_);
+      folders_[1].set_highest_modseq(modseq_);
+      Log(mail::v1::CHANGE_KIND_FLAGS, m.rec.uid(), m.rec.flags());
       mail::v1::MessageRecord* out = r.add_messages();
       out->set_uid(m.rec.uid());
       *out->mutable_flags() = m.rec.flags();
@@ -223,10 +252,15 @@ class FakeStore : public mailboxstore::MailStore {
     }
     co_return r;
   }
-  Result<mail::v1::GetChangesResponse> GetChanges(const mail::v1::GetChangesRequest&) override {
+  Result<mail::v1::GetChangesResponse> GetChanges(const mail::v1::GetChangesRequest& req) override {
     ++calls["GetChanges"];
     if (changes_trimmed) co_return common::Status(common::StatusCode::kOutOfRange, "trimmed");
-    co_return mail::v1::GetChangesResponse();
+    mail::v1::GetChangesResponse r;
+    for (const auto& e : log_) {
+      if (e.modseq() > req.since_modseq()) *r.add_changes() = e;
+    }
+    r.set_highest_modseq(modseq_);
+    co_return r;
   }
   Result<mail::v1::MailboxStatsResponse> MailboxStats(
       const mail::v1::MailboxStatsRequest&) override {
@@ -238,6 +272,7 @@ class FakeStore : public mailboxstore::MailStore {
   }
 
   int searched = 0;  // Messages SearchText looked at.
+  std::vector<mail::v1::ChangeEvent> log_;
   bool last_fetch_with_structure = false;
 
  private:
@@ -262,7 +297,8 @@ class SessionTest : public ::testing::Test {
     auto stream = std::make_unique<common::Stream>(std::move(server), nullptr);
     conn_ = std::make_unique<ImapConnection>(std::move(stream), settings, "s1", nullptr);
     mailbox_.set_id(1);
-    asio::co_spawn(io_, RunImapSession(*conn_, store_, router_, mailbox_, "L1", &cache_),
+    asio::co_spawn(io_, RunImapSession(*conn_, store_, router_, mailbox_, "L1", &cache_,
+                                                &snapshots_),
                    asio::detached);
     thread_ = std::thread([this] { io_.run(); });
     EXPECT_EQ(ReadUntil("L1").back().substr(0, 5), "L1 OK");
@@ -305,6 +341,7 @@ class SessionTest : public ::testing::Test {
   FakeStore store_;
   ChangeRouter router_;
   MessageCache cache_{1 << 20};
+  FolderSnapshots snapshots_{1 << 20, /*min_messages=*/5};
   mail::v1::Mailbox mailbox_;
   asio::io_context io_;
   asio::io_context client_io_;
@@ -560,6 +597,60 @@ TEST_F(SessionTest, QresyncFallsBackWhenTheChangeLogWasTrimmed) {
   // The client's known UIDs narrow it.
   r = Command("SELECT INBOX (QRESYNC (7 6 1:4))");
   EXPECT_NE(std::find(r.begin(), r.end(), "* VANISHED (EARLIER) 2"), r.end());
+}
+
+// SELECT of a folder selected before catches up from the shared snapshot with one GetChanges
+// instead of reading every record, and shows exactly what a full read would.
+TEST_F(SessionTest, SelectAgainCatchesUpFromTheSharedSnapshot) {
+  for (int i = 1; i <= 8; ++i) {
+    store_.Add(Msg("s" + std::to_string(i), "x"),
+               i % 2 == 0 ? std::vector<std::string>{"\\Seen"} : std::vector<std::string>{});
+  }
+  ASSERT_EQ(Command("SELECT INBOX").back().substr(0, 5), "T1 OK");
+  EXPECT_EQ(store_.calls["Fetch"], 1);
+  ASSERT_EQ(Command("STORE 1 +FLAGS (\\Answered)").back().substr(0, 5), "T2 OK");
+  Command("UNSELECT");
+  // Meanwhile other clients: flags of 3 replaced, 4 expunged, a new message 9.
+  store_.SetFlags(3, {"\\Flagged", "$Label1"});
+  store_.Drop(4);
+  store_.Add(Msg("s9", "x"), {"\\Seen"});
+  store_.calls.clear();
+  auto sel = Command("SELECT INBOX");
+  ASSERT_EQ(sel.back().substr(0, 5), "T4 OK");
+  EXPECT_EQ(store_.calls["Fetch"], 0);
+  EXPECT_EQ(store_.calls["GetChanges"], 1);
+  EXPECT_NE(std::find(sel.begin(), sel.end(), "* 8 EXISTS"), sel.end());
+  const std::vector<std::string> expected = {
+      "* 1 FETCH (UID 1 FLAGS (\\Answered))", "* 2 FETCH (UID 2 FLAGS (\\Seen))",
+      "* 3 FETCH (UID 3 FLAGS (\\Flagged $Label1))", "* 4 FETCH (UID 5 FLAGS ())",
+      "* 5 FETCH (UID 6 FLAGS (\\Seen))", "* 6 FETCH (UID 7 FLAGS ())",
+      "* 7 FETCH (UID 8 FLAGS (\\Seen))", "* 8 FETCH (UID 9 FLAGS (\\Seen))"};
+  auto fetched = Command("FETCH 1:* (UID FLAGS)");
+  fetched.pop_back();
+  EXPECT_EQ(fetched, expected);
+  // Unchanged since: not even GetChanges.
+  Command("UNSELECT");
+  store_.calls.clear();
+  ASSERT_EQ(Command("SELECT INBOX").back().substr(0, 5), "T7 OK");
+  EXPECT_EQ(store_.calls["Fetch"], 0);
+  EXPECT_EQ(store_.calls["GetChanges"], 0);
+  // A change the log does not show makes the count disagree: every record is read again.
+  Command("UNSELECT");
+  store_.DropUnlogged(7);
+  store_.calls.clear();
+  sel = Command("SELECT INBOX");
+  EXPECT_EQ(store_.calls["Fetch"], 1);
+  EXPECT_NE(std::find(sel.begin(), sel.end(), "* 7 EXISTS"), sel.end());
+  fetched = Command("FETCH 7 (UID)");
+  EXPECT_EQ(fetched[0], "* 7 FETCH (UID 9)");
+  // The change log no longer reaches back: likewise.
+  Command("UNSELECT");
+  store_.SetFlags(1, {});
+  store_.changes_trimmed = true;
+  store_.calls.clear();
+  ASSERT_EQ(Command("SELECT INBOX").back().substr(0, 6), "T12 OK");
+  EXPECT_EQ(store_.calls["Fetch"], 1);
+  EXPECT_EQ(Command("FETCH 1 (FLAGS)")[0], "* 1 FETCH (FLAGS ())");
 }
 
 }  // namespace
