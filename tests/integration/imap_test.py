@@ -14,7 +14,10 @@ import threading
 import time
 import unittest
 
-from harness import CasdProcess, StoreProcess, free_port, run, scram_sha256_client, tls_context
+import concurrent.futures
+
+from harness import (CasdProcess, StoreProcess, free_port, metric_sample, run,
+                     scram_sha256_client, scrape_metrics, tls_context)
 
 ARGS = None
 PASSWORD = "S3cret!pass"
@@ -511,6 +514,98 @@ class ImapTest(unittest.TestCase):
         print("SEARCH TEXT / BODY over %d messages: %.3f s / %.3f s" %
               (count + 1, elapsed, body_elapsed), file=sys.stderr)
         m.logout()
+
+    def test_large_folder_select_and_header_search(self):
+        """SELECT of a folder of 1,000+ messages selected before catches up from casd's
+        snapshot (no full read of the records) and shows exactly what a casd that never saw
+        the folder shows; SEARCH FROM/SUBJECT are answered by the store."""
+        count = 1200
+        files = tempfile.mkdtemp(prefix="bigfolder.")
+        paths = []
+        for i in range(count):
+            path = os.path.join(files, "%05d.eml" % i)
+            with open(path, "wb") as f:
+                f.write(b"From: Sender %d <sender%d@example.org>\r\nSubject: report %d\r\n"
+                        b"To: %s@example.test\r\n\r\nbody %d\r\n"
+                        % (i % 50, i % 50, i, self.user.encode(), i))
+            paths.append(path)
+
+        def append(chunk):
+            rc, _, err = run([ARGS.store_tool, "--endpoint", "unix:" + self.store.admin_socket,
+                              "append", self.user, "INBOX", *chunk], timeout=600)
+            self.assertEqual(rc, 0, err)
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            list(pool.map(append, [paths[i:i + 300] for i in range(0, count, 300)]))
+
+        metrics_port = free_port()
+        casd = CasdProcess(ARGS.casd, self.store,
+                           extra_config=['metrics_bindings: "127.0.0.1:%d"' % metrics_port])
+        fresh = CasdProcess(ARGS.casd, self.store)
+        try:
+            casd.start()
+            fresh.start()
+
+            def fetches():
+                return metric_sample(scrape_metrics(metrics_port)[1],
+                                     "mail_store_rpc_duration_seconds_count", method="Fetch",
+                                     result="ok")
+
+            def flags_of(server):
+                m = self.connect(server)
+                typ, data = m.select("INBOX")
+                self.assertEqual(typ, "OK")
+                exists = int(data[0])
+                typ, lines = m.fetch("1:*", "(UID FLAGS)")
+                m.logout()
+                return exists, [x for x in lines if x]
+
+            first = self.connect(casd)
+            self.assertEqual(first.select("INBOX"), ("OK", [b"%d" % count]))
+            first.logout()
+            # Other clients meanwhile: flags, an expunge, a new message.
+            other = self.connect(fresh)
+            other.select("INBOX")
+            other.store("5", "+FLAGS", "(\\Flagged)")
+            other.store("7", "+FLAGS", "(\\Seen $Label)")
+            other.store("10", "+FLAGS", "(\\Deleted)")
+            other.expunge()
+            other.append("INBOX", "(\\Answered)", None,
+                         b"From: late@example.org\r\nSubject: late\r\n\r\nx\r\n")
+            other.logout()
+            before = fetches()
+            self.assertGreater(before, 0)  # The first SELECT read the records.
+            exists, lines = flags_of(casd)
+            self.assertEqual(fetches(), before, "SELECT read every record again")
+            fresh_exists, fresh_lines = flags_of(fresh)
+            self.assertEqual(exists, count)
+            self.assertEqual((exists, lines), (fresh_exists, fresh_lines))
+            self.assertIn(b"FLAGS (\\Flagged)", lines[4])
+            self.assertIn(b"$Label", lines[6])
+
+            m = self.connect(casd)
+            m.select("INBOX")
+            # What the client itself finds in the headers (the appends ran in parallel, so
+            # UIDs are not in file order).
+            typ, lines = m.uid("FETCH", "1:*", "(BODY.PEEK[HEADER.FIELDS (FROM SUBJECT)])")
+            headers = {}
+            for item in lines:
+                if isinstance(item, tuple):
+                    uid = int(re.search(rb"UID (\d+)", item[0]).group(1))
+                    headers[uid] = item[1].decode().lower()
+            self.assertEqual(len(headers), count)
+            typ, data = m.uid("SEARCH", "FROM", "sender7@")
+            want = sorted(u for u, h in headers.items() if "sender7@" in h)
+            self.assertGreaterEqual(len(want), count // 50 - 1)  # One may be the expunged.
+            self.assertEqual([int(x) for x in data[0].split()], want)
+            typ, data = m.uid("SEARCH", "SUBJECT", '"report 1199"', "FROM", '"Sender 49"')
+            self.assertEqual([int(x) for x in data[0].split()],
+                             [u for u, h in headers.items() if "report 1199\r" in h])
+            typ, data = m.search(None, "OR", "FROM", "late@", "HEADER", "X-Nothing", '""')
+            self.assertEqual(data, [b"%d" % count])
+            m.logout()
+        finally:
+            casd.cleanup()
+            fresh.cleanup()
 
     def test_large_attachment_in_partial_chunks(self):
         payload = base64.encodebytes(os.urandom(15 * 1024 * 1024))
