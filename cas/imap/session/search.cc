@@ -425,6 +425,25 @@ bool MatchesWithText(const SearchKey& key, const SearchMessage& m, const SearchL
   return Evaluator(m, limits, no_raw, text).Eval(key);
 }
 
+bool NeedsStoredRecord(const SearchKey& key) {
+  switch (key.type) {
+    case SearchKeyType::kBefore:
+    case SearchKeyType::kOn:
+    case SearchKeyType::kSince:
+    case SearchKeyType::kSentBefore:
+    case SearchKeyType::kSentOn:
+    case SearchKeyType::kSentSince:
+    case SearchKeyType::kLarger:
+    case SearchKeyType::kSmaller:
+    case SearchKeyType::kOlder:
+    case SearchKeyType::kYounger:
+      return true;
+    default:
+      return std::any_of(key.children.begin(), key.children.end(),
+                         [](const SearchKey& k) { return NeedsStoredRecord(k); });
+  }
+}
+
 bool NeedsSentDate(const SearchKey& key) {
   switch (key.type) {
     case SearchKeyType::kSentBefore:

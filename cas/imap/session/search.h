@@ -71,6 +71,12 @@ bool NeedsBody(const SearchKey& key);
 bool Matches(const SearchKey& key, const SearchMessage& m, const SearchLimits& limits,
              const std::function<std::string_view()>& raw);
 
+// True if `key` looks at what a session's view of the folder does not hold: the internal
+// date, the size or the sent date (BEFORE/ON/SINCE, OLDER/YOUNGER, LARGER/SMALLER, SENT*).
+// Otherwise UID, flags and MODSEQ from the view and the store's answers for text and header
+// keys decide, and no record is read.
+bool NeedsStoredRecord(const SearchKey& key);
+
 // True if `key` has SENTBEFORE/SENTON/SENTSINCE: with the store answering the text and header
 // keys, these are the only keys the session evaluates from the message structure.
 bool NeedsSentDate(const SearchKey& key);

@@ -701,6 +701,16 @@ TEST_F(SearchTest, StoreAnsweredHeaderKeysGiveTheSameResult) {
   EXPECT_EQ(MatchesWithoutBody(ParseKey("FROM foobar"), {1, &messages_[0].rec}, limits_), true);
   EXPECT_EQ(MatchesWithoutBody(ParseKey("UNSEEN FROM foobar"), {1, &bare}, limits_), false);
   EXPECT_TRUE(NeedsSentDate(ParseKey("OR FROM x SENTON 1-Jan-2020")));
+  // What the view does not hold.
+  for (const char* k : {"BEFORE 1-Jan-2020", "ON 1-Jan-2020", "SINCE 1-Jan-2020",
+                        "SENTON 1-Jan-2020", "LARGER 5", "SMALLER 5", "OLDER 5", "YOUNGER 5",
+                        "NOT (SEEN OR FROM x LARGER 7)"}) {
+    EXPECT_TRUE(NeedsStoredRecord(ParseKey(k))) << k;
+  }
+  for (const char* k : {"ALL", "SEEN UNSEEN FLAGGED KEYWORD x", "UID 1:5 1:*", "MODSEQ 5",
+                        "FROM x BODY y TEXT z", "OR NEW NOT HEADER a b"}) {
+    EXPECT_FALSE(NeedsStoredRecord(ParseKey(k))) << k;
+  }
 }
 
 TEST(SearchMessageTest, NullRecordMatchesNothing) {

@@ -366,7 +366,7 @@ TEST_F(SessionTest, SearchBodyIsOneStoreCallWhateverTheNumberOfMessages) {
   auto r = Command("SEARCH BODY needle");
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[0], "* SEARCH 100 200 300");
-  EXPECT_EQ(store_.calls["Fetch"], 1);
+  EXPECT_EQ(store_.calls["Fetch"], 0);  // UIDs and flags come from the view.
   EXPECT_EQ(store_.calls["SearchText"], 1);
   EXPECT_EQ(store_.calls["GetBody"], 0);
   EXPECT_EQ(store_.searched, 300);
@@ -383,8 +383,7 @@ TEST_F(SessionTest, SearchBodyIsOneStoreCallWhateverTheNumberOfMessages) {
   store_.searched = 0;
   r = Command("SEARCH SUBJECT m300");
   EXPECT_EQ(r[0], "* SEARCH 300");
-  EXPECT_EQ(store_.calls["Fetch"], 1);
-  EXPECT_FALSE(store_.last_fetch_with_structure);
+  EXPECT_EQ(store_.calls["Fetch"], 0);
   EXPECT_EQ(store_.calls["SearchText"], 1);
   EXPECT_EQ(store_.searched, 300);
   r = Command("UID SEARCH SEEN FROM A@EXAMPLE.TEST SUBJECT m10");
@@ -393,6 +392,7 @@ TEST_F(SessionTest, SearchBodyIsOneStoreCallWhateverTheNumberOfMessages) {
   store_.calls.clear();
   r = Command("UID SEARCH SUBJECT m299 NOT SENTON 1-Jan-1990");
   EXPECT_EQ(r[0], "* SEARCH 299");
+  EXPECT_EQ(store_.calls["Fetch"], 1);
   EXPECT_TRUE(store_.last_fetch_with_structure);
   EXPECT_EQ(store_.calls["SearchText"], 0);
   // Keys that need neither bodies nor headers never call SearchText.
@@ -400,6 +400,15 @@ TEST_F(SessionTest, SearchBodyIsOneStoreCallWhateverTheNumberOfMessages) {
   r = Command("SEARCH SEEN LARGER 1 UID 1:4");
   EXPECT_EQ(r[0], "* SEARCH 2 4");
   EXPECT_EQ(store_.calls["SearchText"], 0);
+  EXPECT_EQ(store_.calls["Fetch"], 1);  // The size is not in the view.
+  EXPECT_FALSE(store_.last_fetch_with_structure);
+  // Flags alone: no store call at all, and flags as this session knows them.
+  store_.calls.clear();
+  ASSERT_EQ(Command("STORE 3 +FLAGS (\\Flagged)").back().substr(0, 5), "T8 OK");
+  store_.calls.clear();
+  r = Command("SEARCH FLAGGED UNSEEN");
+  EXPECT_EQ(r[0], "* SEARCH 3");
+  EXPECT_TRUE(store_.calls.empty());
 }
 
 // What never changes (envelope, structure, size) comes from the shared cache the second time;
