@@ -38,9 +38,9 @@ std::optional<FolderSnapshots::Snapshot> FolderSnapshots::Get(uint64_t mailbox_i
 }
 
 void FolderSnapshots::Put(uint64_t mailbox_id, uint32_t folder_id, uint32_t uidvalidity,
-                          uint64_t modseq, const std::vector<MessageEntry>& entries) {
+                          uint64_t modseq, std::shared_ptr<const MessageList> entries) {
   const Key key{mailbox_id, folder_id};
-  if (entries.size() < min_messages_) {
+  if (entries == nullptr || entries->size() < min_messages_) {
     // Too small to keep; a folder that shrank drops its old snapshot.
     std::lock_guard<std::mutex> lock(mu_);
     auto it = index_.find(key);
@@ -51,13 +51,12 @@ void FolderSnapshots::Put(uint64_t mailbox_id, uint32_t folder_id, uint32_t uidv
     }
     return;
   }
-  // The copy is made outside the lock: it is the expensive part.
   Entry e;
   e.key = key;
   e.snapshot.uidvalidity = uidvalidity;
   e.snapshot.modseq = modseq;
-  e.snapshot.entries = std::make_shared<const std::vector<MessageEntry>>(entries);
-  e.bytes = BytesOf(*e.snapshot.entries);
+  e.bytes = BytesOf(*entries);  // Outside the lock: it walks the list.
+  e.snapshot.entries = std::move(entries);
   std::lock_guard<std::mutex> lock(mu_);
   auto it = index_.find(key);
   if (it != index_.end()) {

@@ -1,7 +1,9 @@
 // SELECT of a large folder without reading all its records again. The message list (UIDs,
 // flags, MODSEQs) of recently selected large folders is kept here, shared by every session of
-// this process. A SELECT copies the snapshot and brings it up to date with the store's change
-// log (one GetChanges since the snapshot's MODSEQ) instead of fetching every record; it reads
+// this process. A SELECT shares the snapshot (its view copies it only when something changes)
+// and brings it up to date with the store's change log (one GetChanges since the snapshot's
+// MODSEQ, none when the folder's HIGHESTMODSEQ has not moved) instead of fetching every record;
+// it reads
 // the records only on a miss, when the log no longer reaches back, or when the result does not
 // add up to the folder's message count. Entries never go stale by themselves: a snapshot is
 // only ever used together with the changes made after it.
@@ -27,7 +29,7 @@ class FolderSnapshots {
   struct Snapshot {
     uint32_t uidvalidity = 0;
     uint64_t modseq = 0;  // The entries show at least every change up to this MODSEQ.
-    std::shared_ptr<const std::vector<MessageEntry>> entries;  // Ascending UID.
+    std::shared_ptr<const MessageList> entries;  // Ascending UID. Never null.
   };
 
   // Keeps snapshots of folders with at least `min_messages` messages (smaller ones are as
@@ -37,9 +39,11 @@ class FolderSnapshots {
   FolderSnapshots& operator=(const FolderSnapshots&) = delete;
 
   std::optional<Snapshot> Get(uint64_t mailbox_id, uint32_t folder_id);
-  // Replaces the folder's snapshot (ignored below min_messages or above max_bytes).
+  // Replaces the folder's snapshot (ignored below min_messages or above max_bytes). The list
+  // is shared, not copied: it must not change any more (MailboxView copies before changing a
+  // shared list).
   void Put(uint64_t mailbox_id, uint32_t folder_id, uint32_t uidvalidity, uint64_t modseq,
-           const std::vector<MessageEntry>& entries);
+           std::shared_ptr<const MessageList> entries);
   size_t min_messages() const { return min_messages_; }
   size_t bytes() const;
 

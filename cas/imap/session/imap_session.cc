@@ -474,7 +474,7 @@ class Session {
     if (snapshots_ == nullptr || folder.messages() < snapshots_->min_messages()) co_return false;
     std::optional<FolderSnapshots::Snapshot> snap = snapshots_->Get(mailbox_.id(), folder.id());
     if (!snap || snap->uidvalidity != folder.uidvalidity()) co_return false;
-    std::vector<MessageEntry> entries = *snap->entries;
+    std::shared_ptr<const MessageList> entries = snap->entries;  // Shared: no copy.
     uint64_t modseq = snap->modseq;
     const bool changed = snap->modseq < folder.highest_modseq();
     if (changed) {
@@ -484,16 +484,18 @@ class Session {
       req.set_since_modseq(snap->modseq);
       auto changes = co_await store_.GetChanges(req);
       if (!changes.ok()) co_return false;  // Log trimmed or too long: read the records.
-      ApplyChanges(*changes, folder.id(), &entries);
+      auto updated = std::make_shared<MessageList>(*snap->entries);
+      ApplyChanges(*changes, folder.id(), updated.get());
+      entries = std::move(updated);
       modseq = std::max(modseq, changes->highest_modseq());
     }
     // A message appended or expunged after GetFolder makes the count differ: read the
     // records then (rare), rather than risk a view that is not the folder.
-    if (entries.size() != folder.messages()) co_return false;
-    shared_->view.Load(folder, std::move(entries), modseq);
+    if (entries->size() != folder.messages()) co_return false;
+    shared_->view.Load(folder, entries, modseq);
     if (changed) {
       snapshots_->Put(mailbox_.id(), folder.id(), folder.uidvalidity(), modseq,
-                      shared_->view.messages());
+                      std::move(entries));
     }
     co_return true;
   }
@@ -525,7 +527,7 @@ class Session {
       v.Load(folder->folder(), *records);
       if (snapshots_ != nullptr && v.exists() >= snapshots_->min_messages()) {
         snapshots_->Put(mailbox_.id(), v.folder_id(), v.uidvalidity(), records->highest_modseq(),
-                        v.messages());
+                        v.shared_messages());
       }
     }
     if (a.condstore || a.qresync) condstore_ = true;

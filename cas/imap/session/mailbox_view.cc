@@ -6,43 +6,51 @@
 namespace cas::imap {
 
 void MailboxView::Load(const mail::v1::Folder& folder, const mail::v1::FetchResponse& records) {
-  std::vector<MessageEntry> messages;
-  messages.reserve(records.messages_size());
+  auto messages = std::make_shared<MessageList>();
+  messages->reserve(records.messages_size());
   for (const auto& r : records.messages()) {
     MessageEntry e;
     e.uid = r.uid();
     e.flags.assign(r.flags().begin(), r.flags().end());
     e.modseq = r.modseq();
-    messages.push_back(std::move(e));
+    messages->push_back(std::move(e));
   }
-  std::sort(messages.begin(), messages.end(),
+  std::sort(messages->begin(), messages->end(),
             [](const MessageEntry& a, const MessageEntry& b) { return a.uid < b.uid; });
   Load(folder, std::move(messages), records.highest_modseq());
 }
 
-void MailboxView::Load(const mail::v1::Folder& folder, std::vector<MessageEntry> messages,
-                       uint64_t highest_modseq) {
+void MailboxView::Load(const mail::v1::Folder& folder,
+                       std::shared_ptr<const MessageList> messages, uint64_t highest_modseq) {
   folder_id_ = folder.id();
   uidvalidity_ = folder.uidvalidity();
   uidnext_ = folder.uidnext();
   highest_modseq_ = std::max(folder.highest_modseq(), highest_modseq);
-  messages_ = std::move(messages);
-  if (!messages_.empty()) uidnext_ = std::max(uidnext_, messages_.back().uid + 1);
+  messages_ = messages ? std::move(messages) : std::make_shared<MessageList>();
+  if (!messages_->empty()) uidnext_ = std::max(uidnext_, messages_->back().uid + 1);
   pending_appends_.clear();
   pending_expunges_.clear();
   pending_flags_.clear();
 }
 
+MessageList& MailboxView::Mutable() {
+  // Sole owner: nobody else can reach the list, so changing it in place is safe (every list
+  // is made as a non-const MessageList). Otherwise this view takes its own copy.
+  if (messages_.use_count() != 1) messages_ = std::make_shared<MessageList>(*messages_);
+  return const_cast<MessageList&>(*messages_);
+}
+
 uint32_t MailboxView::SeqOf(uint32_t uid) const {
-  auto it = std::lower_bound(messages_.begin(), messages_.end(), uid,
+  const MessageList& messages = *messages_;
+  auto it = std::lower_bound(messages.begin(), messages.end(), uid,
                              [](const MessageEntry& e, uint32_t u) { return e.uid < u; });
-  if (it == messages_.end() || it->uid != uid) return 0;
-  return static_cast<uint32_t>(it - messages_.begin()) + 1;
+  if (it == messages.end() || it->uid != uid) return 0;
+  return static_cast<uint32_t>(it - messages.begin()) + 1;
 }
 
 uint32_t MailboxView::UnseenFirstSeq() const {
-  for (size_t i = 0; i < messages_.size(); ++i) {
-    const auto& f = messages_[i].flags;
+  for (size_t i = 0; i < messages_->size(); ++i) {
+    const auto& f = (*messages_)[i].flags;
     if (std::find(f.begin(), f.end(), "\\Seen") == f.end()) return static_cast<uint32_t>(i + 1);
   }
   return 0;
@@ -93,7 +101,7 @@ void MailboxView::Reconcile(const mail::v1::FetchResponse& records) {
   std::map<uint32_t, const mail::v1::MessageRecord*> now;
   for (const auto& r : records.messages()) now[r.uid()] = &r;
   highest_modseq_ = std::max(highest_modseq_, records.highest_modseq());
-  for (const auto& m : messages_) {
+  for (const auto& m : *messages_) {
     auto it = now.find(m.uid);
     if (it == now.end()) {
       pending_flags_.erase(m.uid);
@@ -121,7 +129,7 @@ void MailboxView::AddPendingFlags(uint32_t uid, const std::vector<std::string>& 
                                   uint64_t modseq) {
   uint32_t seq = SeqOf(uid);
   if (seq == 0) return;
-  if (modseq <= messages_[seq - 1].modseq) return;  // Already reflected.
+  if (modseq <= AtSeq(seq).modseq) return;  // Already reflected.
   auto& p = pending_flags_[uid];
   if (p.uid == 0 || modseq > p.modseq) {
     p.uid = uid;
@@ -134,8 +142,8 @@ void MailboxView::ApplyFlags(uint32_t uid, const std::vector<std::string>& flags
                              uint64_t modseq) {
   uint32_t seq = SeqOf(uid);
   if (seq == 0) return;
-  MessageEntry& m = messages_[seq - 1];
-  if (modseq >= m.modseq) {
+  if (modseq >= AtSeq(seq).modseq) {
+    MessageEntry& m = Mutable()[seq - 1];
     m.flags = flags;
     m.modseq = modseq;
   }
@@ -154,7 +162,8 @@ std::vector<uint32_t> MailboxView::RemoveNow(const std::vector<uint32_t>& uids) 
   for (uint32_t uid : sorted) {
     uint32_t seq = SeqOf(uid);
     if (seq == 0) continue;
-    messages_.erase(messages_.begin() + (seq - 1));
+    MessageList& messages = Mutable();
+    messages.erase(messages.begin() + (seq - 1));
     seqs.push_back(seq);
     pending_expunges_.erase(uid);
     pending_flags_.erase(uid);
@@ -179,7 +188,7 @@ MailboxView::Updates MailboxView::TakeUpdates(bool allow_expunge) {
       ++it;
       continue;
     }
-    MessageEntry& m = messages_[seq - 1];
+    MessageEntry& m = Mutable()[seq - 1];
     m.flags = it->second.flags;
     m.modseq = it->second.modseq;
     u.flag_changes.emplace_back(seq, m);
@@ -195,7 +204,7 @@ MailboxView::Updates MailboxView::TakeUpdates(bool allow_expunge) {
   if (pending_expunges_.empty() && !pending_appends_.empty()) {
     for (auto& [uid, m] : pending_appends_) {
       if (uid > LargestUid()) {
-        messages_.push_back(m);
+        Mutable().push_back(m);
         uidnext_ = std::max(uidnext_, uid + 1);
       }
     }

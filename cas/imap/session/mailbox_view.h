@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -21,28 +22,33 @@ struct MessageEntry {
   std::vector<std::string> flags;
   uint64_t modseq = 0;
 };
+using MessageList = std::vector<MessageEntry>;  // Ascending UID.
 
 class MailboxView {
  public:
   // Replaces the view with the folder's records (SELECT/EXAMINE).
   void Load(const mail::v1::Folder& folder, const mail::v1::FetchResponse& records);
   // The same from a message list made elsewhere (a shared snapshot brought up to date), in
-  // ascending UID order, that shows every change up to `highest_modseq`.
-  void Load(const mail::v1::Folder& folder, std::vector<MessageEntry> messages,
+  // ascending UID order, that shows every change up to `highest_modseq`. The list may be
+  // shared with others (it must have been made as a non-const MessageList): the view copies
+  // it the first time it changes, so a SELECT that changes nothing copies nothing.
+  void Load(const mail::v1::Folder& folder, std::shared_ptr<const MessageList> messages,
             uint64_t highest_modseq);
+  // The message list, for sharing (see Load).
+  std::shared_ptr<const MessageList> shared_messages() const { return messages_; }
 
-  uint32_t exists() const { return static_cast<uint32_t>(messages_.size()); }
+  uint32_t exists() const { return static_cast<uint32_t>(messages_->size()); }
   uint32_t uidvalidity() const { return uidvalidity_; }
   uint32_t uidnext() const { return uidnext_; }
   uint64_t highest_modseq() const { return highest_modseq_; }
   uint32_t folder_id() const { return folder_id_; }
-  const std::vector<MessageEntry>& messages() const { return messages_; }
+  const MessageList& messages() const { return *messages_; }
   // 1-based sequence number of `uid`, or 0.
   uint32_t SeqOf(uint32_t uid) const;
   // Entry for a 1-based sequence number (must be valid).
-  const MessageEntry& AtSeq(uint32_t seq) const { return messages_[seq - 1]; }
+  const MessageEntry& AtSeq(uint32_t seq) const { return (*messages_)[seq - 1]; }
   uint32_t UnseenFirstSeq() const;  // For [UNSEEN n]; 0 if none.
-  uint32_t LargestUid() const { return messages_.empty() ? 0 : messages_.back().uid; }
+  uint32_t LargestUid() const { return messages_->empty() ? 0 : messages_->back().uid; }
 
   // Changes seen on the change stream (from this or other sessions). Idempotent: an event the
   // view already reflects (a UID it has, an older MODSEQ) changes nothing.
@@ -74,7 +80,11 @@ class MailboxView {
   uint32_t uidvalidity_ = 0;
   uint32_t uidnext_ = 1;
   uint64_t highest_modseq_ = 0;
-  std::vector<MessageEntry> messages_;  // Ascending UID: index = seq - 1.
+  // The list to change: this view's own (copied first while it is shared).
+  MessageList& Mutable();
+
+  // Ascending UID: index = seq - 1. Never null; possibly shared with a snapshot.
+  std::shared_ptr<const MessageList> messages_ = std::make_shared<MessageList>();
   std::map<uint32_t, MessageEntry> pending_appends_;
   std::set<uint32_t> pending_expunges_;
   std::map<uint32_t, MessageEntry> pending_flags_;  // uid -> newest flags.

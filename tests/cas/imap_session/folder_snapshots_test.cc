@@ -73,12 +73,46 @@ TEST(ApplyChangesTest, ChangesTheSnapshotAlreadyShowsChangeNothing) {
   EXPECT_EQ(Show(old_snapshot), "1(\\Seen \\Deleted)@6 2(x)@8 3()@4 ");
 }
 
+// A view loaded from a shared snapshot copies it only when it changes: the snapshot other
+// sessions use never sees one session's flags, expunges or appends.
+TEST(FolderSnapshotsTest, AViewNeverChangesTheSharedSnapshot) {
+  auto shared = std::make_shared<MessageList>(
+      MessageList{E(1, {}, 1), E(2, {"\\Seen"}, 2), E(3, {}, 3)});
+  std::shared_ptr<const MessageList> snapshot = shared;
+  const std::string before = Show(*snapshot);
+  mail::v1::Folder folder;
+  folder.set_id(1);
+  folder.set_uidvalidity(7);
+  folder.set_uidnext(4);
+  folder.set_highest_modseq(3);
+  MailboxView a, b;
+  a.Load(folder, snapshot, 3);
+  b.Load(folder, snapshot, 3);
+  EXPECT_EQ(&a.messages(), snapshot.get());  // Shared, not copied.
+  a.ApplyFlags(1, {"\\Flagged"}, 4);
+  a.RemoveNow({2});
+  mail::v1::ChangeEvent append;
+  append.set_folder_id(1);
+  append.set_kind(mail::v1::CHANGE_KIND_APPEND);
+  append.set_modseq(5);
+  append.add_uids(4);
+  b.OnEvent(append);
+  b.TakeUpdates(true);
+  EXPECT_EQ(Show(a.messages()), "1(\\Flagged)@4 3()@3 ");
+  EXPECT_EQ(Show(b.messages()), before + "4()@5 ");
+  EXPECT_EQ(Show(*snapshot), before);
+  // Sole owner: changed in place.
+  const MessageList* own = &a.messages();
+  a.ApplyFlags(3, {"x"}, 6);
+  EXPECT_EQ(&a.messages(), own);
+}
+
 TEST(FolderSnapshotsTest, KeepsLargeFoldersWithinItsMemory) {
   std::vector<MessageEntry> big;
   for (uint32_t u = 1; u <= 100; ++u) big.push_back(E(u, {"\\Seen"}, u));
   FolderSnapshots snapshots(/*max_bytes=*/3 * 100 * (sizeof(MessageEntry) + 32) + 1000,
                             /*min_messages=*/50);
-  snapshots.Put(1, 1, 7, 100, big);
+  snapshots.Put(1, 1, 7, 100, std::make_shared<MessageList>(big));
   auto got = snapshots.Get(1, 1);
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(got->uidvalidity, 7u);
@@ -88,14 +122,14 @@ TEST(FolderSnapshotsTest, KeepsLargeFoldersWithinItsMemory) {
   EXPECT_FALSE(snapshots.Get(2, 1).has_value());
   // Small folders are not kept, and a folder that shrank below the limit drops its snapshot.
   std::vector<MessageEntry> small(big.begin(), big.begin() + 10);
-  snapshots.Put(1, 3, 7, 10, small);
+  snapshots.Put(1, 3, 7, 10, std::make_shared<MessageList>(small));
   EXPECT_FALSE(snapshots.Get(1, 3).has_value());
-  snapshots.Put(1, 1, 7, 101, small);
+  snapshots.Put(1, 1, 7, 101, std::make_shared<MessageList>(small));
   EXPECT_FALSE(snapshots.Get(1, 1).has_value());
   EXPECT_EQ(snapshots.bytes(), 0u);
   // Memory: the least recently used go first.
   for (uint64_t mb = 1; mb <= 5; ++mb) {
-    snapshots.Put(mb, 1, 7, 100, big);
+    snapshots.Put(mb, 1, 7, 100, std::make_shared<MessageList>(big));
     if (mb == 3) {
       ASSERT_TRUE(snapshots.Get(1, 1).has_value());  // 1 used recently.
     }
