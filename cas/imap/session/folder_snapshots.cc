@@ -43,12 +43,7 @@ void FolderSnapshots::Put(uint64_t mailbox_id, uint32_t folder_id, uint32_t uidv
   if (entries == nullptr || entries->size() < min_messages_) {
     // Too small to keep; a folder that shrank drops its old snapshot.
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = index_.find(key);
-    if (it != index_.end()) {
-      bytes_ -= it->second->bytes;
-      lru_.erase(it->second);
-      index_.erase(it);
-    }
+    EraseLocked(key);
     return;
   }
   Entry e;
@@ -58,12 +53,7 @@ void FolderSnapshots::Put(uint64_t mailbox_id, uint32_t folder_id, uint32_t uidv
   e.bytes = BytesOf(*entries);  // Outside the lock: it walks the list.
   e.snapshot.entries = std::move(entries);
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = index_.find(key);
-  if (it != index_.end()) {
-    bytes_ -= it->second->bytes;
-    lru_.erase(it->second);
-    index_.erase(it);
-  }
+  EraseLocked(key);
   if (e.bytes > max_bytes_) return;
   bytes_ += e.bytes;
   lru_.push_front(std::move(e));
@@ -73,6 +63,14 @@ void FolderSnapshots::Put(uint64_t mailbox_id, uint32_t folder_id, uint32_t uidv
     index_.erase(lru_.back().key);
     lru_.pop_back();
   }
+}
+
+void FolderSnapshots::EraseLocked(const Key& key) {
+  auto it = index_.find(key);
+  if (it == index_.end()) return;
+  bytes_ -= it->second->bytes;
+  lru_.erase(it->second);
+  index_.erase(it);
 }
 
 size_t FolderSnapshots::bytes() const {

@@ -55,6 +55,8 @@ class FolderSnapshots {
     size_t bytes = 0;
   };
 
+  void EraseLocked(const Key& key);
+
   const size_t max_bytes_;
   const size_t min_messages_;
   mutable std::mutex mu_;
