@@ -269,9 +269,13 @@ TEST(BlockingPoolTest, ResultComesBackOnTheCoroutinesThread) {
       [&]() -> asio::awaitable<void> {
         io_thread = std::this_thread::get_id();
         std::string arg = "payload-" + std::string(100, 'x');
-        result = co_await RunBlocking(&pool, [&worker_thread, arg]() {
+        // Pointers only, as RunBlocking asks: GCC 12 destroys a lambda temporary of a
+        // co_await expression twice, and a captured std::string's buffer with it
+        // (AddressSanitizer reported the double free when this test captured `arg` by value).
+        const std::string* argp = &arg;
+        result = co_await RunBlocking(&pool, [&worker_thread, argp]() {
           worker_thread = std::this_thread::get_id();
-          return arg + "!";
+          return *argp + "!";
         });
         resumed_thread = std::this_thread::get_id();
       },
