@@ -1417,7 +1417,7 @@ class Session {
 
 asio::awaitable<void> RunImapSession(ImapConnection& conn, mailboxstore::MailStore& store,
                                      ChangeRouter& router, const mail::v1::Mailbox& mailbox,
-                                     const std::string& login_tag, MessageCache* cache,
+                                     std::string login_tag, MessageCache* cache,
                                      FolderSnapshots* snapshots) {
   Session session(conn, store, router, mailbox, cache, snapshots);
   co_await session.Run(login_tag);

@@ -14,9 +14,10 @@
 
 namespace cas::imap {
 
+// `login_tag` is taken by value: the session outlives a caller that co_spawns it.
 asio::awaitable<void> RunImapSession(ImapConnection& conn, mailboxstore::MailStore& store,
                                      ChangeRouter& router, const mail::v1::Mailbox& mailbox,
-                                     const std::string& login_tag,
+                                     std::string login_tag,
                                      MessageCache* cache = nullptr,
                                      FolderSnapshots* snapshots = nullptr);
 
