@@ -60,6 +60,12 @@ std::string StoreError(const std::string& tag, const common::Status& s) {
 struct Shared {
   MailboxView view;
   bool selected = false;
+  // While SELECT reads the folder, changes that arrive are kept here and applied to the new
+  // view once it is loaded (applying one the view already shows changes nothing). Without
+  // this, a change committed after the store answered but told before SELECT finished would
+  // be lost to the view.
+  bool selecting = false;
+  std::vector<mail::v1::ChangeEvent> early_events;
   bool needs_resync = false;  // The change stream was interrupted: re-read the folder.
   asio::steady_timer* wake = nullptr;
 };
@@ -87,6 +93,7 @@ class Session {
           asio::post(ex, [weak, e] {
             if (auto s = weak.lock()) {
               if (s->selected) s->view.OnEvent(e);
+              if (s->selecting) s->early_events.push_back(e);
               if (s->wake != nullptr) s->wake->cancel();
             }
           });
@@ -509,6 +516,15 @@ class Session {
     const std::string closed =
         shared_->selected ? UntaggedStatus("OK", "CLOSED", "Previous mailbox closed.") : "";
     shared_->selected = false;
+    shared_->selecting = true;
+    shared_->early_events.clear();
+    struct StopCollecting {  // Also when SELECT fails: nothing piles up while unselected.
+      Shared* s;
+      ~StopCollecting() {
+        s->selecting = false;
+        s->early_events.clear();
+      }
+    } stop_collecting{shared_.get()};
     saved_uids_.clear();
     mail::v1::GetFolderRequest g;
     g.set_mailbox_id(mailbox_.id());
@@ -531,6 +547,9 @@ class Session {
       }
     }
     if (a.condstore || a.qresync) condstore_ = true;
+    shared_->selecting = false;
+    for (const auto& e : shared_->early_events) v.OnEvent(e);
+    shared_->early_events.clear();
     shared_->selected = true;
     read_only_ = a.read_only;
     std::string out = closed + Untagged(std::string("FLAGS ") + kSystemFlags);

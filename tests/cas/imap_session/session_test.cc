@@ -115,6 +115,7 @@ class FakeStore : public mailboxstore::MailStore {
   std::map<std::string, int> calls;
   std::set<std::string> subscriptions;
   bool changes_trimmed = false;
+  std::function<void()> after_get_folder;
 
   Result<mail::v1::ListFoldersResponse> ListFolders(
       const mail::v1::ListFoldersRequest& req) override {
@@ -141,10 +142,20 @@ class FakeStore : public mailboxstore::MailStore {
     for (const auto& [id, f] : folders_) {
       if (f.name() == req.folder().name() || id == req.folder().id()) {
         *r.mutable_folder() = f;
-        co_return r;
+        break;
       }
     }
-    co_return common::NotFoundError("no folder");
+    if (!r.has_folder()) co_return common::NotFoundError("no folder");
+    if (after_get_folder) {
+      // Something changes after this answer was read, and its event reaches the session
+      // before the answer does.
+      auto hook = std::move(after_get_folder);
+      after_get_folder = nullptr;
+      hook();
+      auto ex = co_await asio::this_coro::executor;
+      co_await asio::post(ex, asio::use_awaitable);
+    }
+    co_return r;
   }
   Result<mail::v1::FolderResponse> CreateFolder(const mail::v1::CreateFolderRequest&) override {
     co_return common::Status(common::StatusCode::kUnimplemented, "fake");
@@ -660,6 +671,27 @@ TEST_F(SessionTest, SelectAgainCatchesUpFromTheSharedSnapshot) {
   ASSERT_EQ(Command("SELECT INBOX").back().substr(0, 6), "T12 OK");
   EXPECT_EQ(store_.calls["Fetch"], 1);
   EXPECT_EQ(Command("FETCH 1 (FLAGS)")[0], "* 1 FETCH (FLAGS ())");
+}
+
+// A message delivered while SELECT runs, whose event arrives before SELECT has loaded the
+// folder, still reaches the client: the event is kept and applied to the new view.
+TEST_F(SessionTest, ChangeToldDuringSelectIsNotLost) {
+  for (int i = 1; i <= 8; ++i) store_.Add(Msg("s" + std::to_string(i), "x"));
+  ASSERT_EQ(Command("SELECT INBOX").back().substr(0, 5), "T1 OK");
+  Command("UNSELECT");
+  store_.after_get_folder = [this] {
+    store_.Add(Msg("late", "x"), {"\\Seen"});
+    mail::v1::ChangeEvent e = store_.log_.back();
+    e.set_mailbox_id(1);
+    router_.Dispatch(e);
+  };
+  auto sel = Command("SELECT INBOX");  // From the snapshot: the folder as GetFolder saw it.
+  ASSERT_EQ(sel.back().substr(0, 5), "T3 OK");
+  EXPECT_NE(std::find(sel.begin(), sel.end(), "* 8 EXISTS"), sel.end());
+  auto noop = Command("NOOP");
+  EXPECT_NE(std::find(noop.begin(), noop.end(), "* 9 EXISTS"), noop.end());
+  auto fetched = Command("FETCH 9 (UID FLAGS)");
+  EXPECT_EQ(fetched[0], "* 9 FETCH (UID 9 FLAGS (\\Seen))");
 }
 
 }  // namespace
