@@ -199,9 +199,13 @@ class Evaluator {
       case SearchKeyType::kSubject:
       case SearchKeyType::kTo:
       case SearchKeyType::kHeader:
+      {
+        const std::string field = HeaderKeyField(key);
+        if (field.empty()) return false;  // HEADER "" x: no field has an empty name.
         // Records fetched without structure: the store searched the header fields.
         if (text_ && !rec_.has_structure()) return (*text_)(key);
-        return HeaderContains(HeaderKeyField(key), key.value);
+        return HeaderContains(field, key.value);
+      }
       case SearchKeyType::kBody:
       case SearchKeyType::kText:
         return TextKey(key);
@@ -267,7 +271,9 @@ class Evaluator {
         if (HeaderBlock().find(common::FoldCase(key.value)) != std::string::npos) return true;
         return std::nullopt;
       default:
-        if (IsHeaderKey(key.type) && !rec_.has_structure()) return std::nullopt;
+        if (IsHeaderKey(key.type) && !rec_.has_structure() && !HeaderKeyField(key).empty()) {
+          return std::nullopt;
+        }
         return Eval(key);
     }
   }
@@ -477,7 +483,7 @@ std::string HeaderKeyField(const SearchKey& key) {
 
 void CollectTextKeys(const SearchKey& key, std::vector<const SearchKey*>* out, bool header_keys) {
   if (key.type == SearchKeyType::kBody || key.type == SearchKeyType::kText ||
-      (header_keys && IsHeaderKey(key.type))) {
+      (header_keys && IsHeaderKey(key.type) && !HeaderKeyField(key).empty())) {
     const bool seen = std::any_of(out->begin(), out->end(), [&](const SearchKey* k) {
       return k->type == key.type && k->value == key.value &&
              HeaderKeyField(*k) == HeaderKeyField(key);

@@ -660,7 +660,8 @@ TEST_F(SearchTest, StoreAnsweredHeaderKeysGiveTheSameResult) {
            "BCC hidden", "SUBJECT " + Literal("köln"),
            "HEADER X-Mailer testmailer", "HEADER x-empty \"\"", "HEADER \"Subject \" \"\"",
            "OR FROM nikos NOT SUBJECT meeting", "SEEN FROM foobar", "FROM joerg TO fred",
-           "FROM someone", "TEXT joe FROM fred", "NOT HEADER x-none \"\""}) {
+           "FROM someone", "TEXT joe FROM fred", "NOT HEADER x-none \"\"",
+           "HEADER \"\" foobar", "NOT HEADER \"\" \"\""}) {
     const SearchKey key = ParseKey(criteria);
     EXPECT_FALSE(NeedsSentDate(key)) << criteria;
     std::vector<const SearchKey*> store_keys;
@@ -701,6 +702,12 @@ TEST_F(SearchTest, StoreAnsweredHeaderKeysGiveTheSameResult) {
   EXPECT_EQ(MatchesWithoutBody(ParseKey("FROM foobar"), {1, &messages_[0].rec}, limits_), true);
   EXPECT_EQ(MatchesWithoutBody(ParseKey("UNSEEN FROM foobar"), {1, &bare}, limits_), false);
   EXPECT_TRUE(NeedsSentDate(ParseKey("OR FROM x SENTON 1-Jan-2020")));
+  // A header key without a field name matches nothing and never reaches the store (where an
+  // empty field name would mean BODY).
+  std::vector<const SearchKey*> none;
+  CollectTextKeys(ParseKey("HEADER \"\" foobar"), &none, /*header_keys=*/true);
+  EXPECT_TRUE(none.empty());
+  EXPECT_EQ(MatchesWithoutBody(ParseKey("HEADER \"\" foobar"), {1, &bare}, limits_), false);
   // What the view does not hold.
   for (const char* k : {"BEFORE 1-Jan-2020", "ON 1-Jan-2020", "SINCE 1-Jan-2020",
                         "SENTON 1-Jan-2020", "LARGER 5", "SMALLER 5", "OLDER 5", "YOUNGER 5",
