@@ -1,10 +1,12 @@
 // SEARCH evaluation (RFC 3501 6.4.4, RFC 9051 6.4.4, MODSEQ from RFC 7162, OLDER/YOUNGER from
 // RFC 5032): does one message match a parsed SearchKey tree? Pure logic over the stored
 // MessageRecord and, for BODY/TEXT, either the raw message bytes or the answers of the store's
-// text search (MatchesWithText): no I/O, no store. The session asks NeedsStructure() once per
-// command so that it fetches only what the keys use, decides what it can without bodies
-// (MatchesWithoutBody), and sends the rest to the store in one SearchText call. The text rules
-// (decoding, charsets, folding) live in common/mail_text.h, shared with the store.
+// text and header search (MatchesWithText): no I/O, no store. The session reads records only
+// when NeedsStoredRecord() (with structures only when NeedsSentDate()), otherwise works from
+// its view, decides what it can without the store (MatchesWithoutBody), and sends the rest to
+// the store in one SearchText call. Matches() with the raw message is the reference the tests
+// compare that path with. The text rules (decoding, charsets, folding) live in
+// common/mail_text.h, shared with the store.
 //
 // Matching rules (Dovecot-compatible where the RFCs leave room):
 //   - Sequence sets use `*` = max_seq, UID sets `*` = max_uid; "UID n:*" with n beyond the
@@ -56,8 +58,8 @@ struct SearchLimits {
   size_t max_body_text_bytes = 10 * 1024 * 1024;
 };
 
-// True if evaluating `key` reads the message structure (header, address, subject, sent-date,
-// BODY and TEXT keys), so the session fetches records with_structure only then.
+// True if evaluating `key` with Matches() reads the message structure (header, address,
+// subject, sent-date, BODY and TEXT keys).
 bool NeedsStructure(const SearchKey& key);
 
 // True if evaluating `key` needs the raw message (BODY, TEXT).
