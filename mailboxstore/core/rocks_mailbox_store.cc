@@ -17,6 +17,7 @@
 #include "common/mail_text.h"
 #include "mailboxstore/core/folder_names.h"
 #include "mailboxstore/core/keys.h"
+#include "mailboxstore/core/search_headers.h"
 #include "mailboxstore/core/mailbox_state.h"
 #include "mailboxstore/core/mime_parser.h"
 #include "mailboxstore/core/store_internal.h"
@@ -91,6 +92,7 @@ struct RocksMailboxStore::PreparedBody {
   std::string sha;
   const std::string* raw = nullptr;
   std::string structure;  // Serialized MessageStructure.
+  std::string search_headers;  // EncodeSearchHeaders of its decoded header fields.
   uint64_t wire_size = 0;
 };
 
@@ -519,8 +521,10 @@ StatusOr<mail::v1::DeleteFolderResponse> RocksMailboxStore::DeleteFolder(
                                return true;
                              });
   MAIL_RETURN_IF_ERROR(scan);
-  w.DeleteRange(cf(kMessage), keys::MessagePrefix(req.mailbox_id(), folder->id()),
-                keys::MessagePrefix(req.mailbox_id(), folder->id() + 1));
+  for (Cf c : {kMessage, kSearchHeaders}) {
+    w.DeleteRange(cf(c), keys::MessagePrefix(req.mailbox_id(), folder->id()),
+                  keys::MessagePrefix(req.mailbox_id(), folder->id() + 1));
+  }
   w.Delete(cf(kFolder), keys::FolderKey(req.mailbox_id(), folder->id()));
   mail::v1::DeleteFolderResponse resp;
   *resp.mutable_folder() = *folder;
@@ -726,7 +730,11 @@ StatusOr<mail::v1::DeliverResponse> RocksMailboxStore::DeliverMessage(
   PreparedBody body;
   body.sha = internal::Sha256(message);
   body.raw = &message;
-  body.structure = ParseMessage(message).SerializeAsString();
+  {
+    mail::v1::MessageStructure parsed = ParseMessage(message);
+    body.structure = parsed.SerializeAsString();
+    body.search_headers = EncodeSearchHeaders(parsed.decoded_headers());
+  }
   body.wire_size = CrlfSize(message);
   uint64_t size = message.size();
   int64_t now = NowUnix();
@@ -803,8 +811,9 @@ StatusOr<mail::v1::DeliverResponse> RocksMailboxStore::DeliverMessage(
     folder->set_size(folder->size() + size);
     if (!internal::HasFlag(rec, "\\Seen")) folder->set_unseen(folder->unseen() + 1);
     if (internal::HasFlag(rec, "\\Deleted")) folder->set_deleted(folder->deleted() + 1);
-    w.Put(cf(kMessage), keys::MessageKey(t.mailbox_id(), folder->id(), rec.uid()),
-          rec.SerializeAsString());
+    std::string key = keys::MessageKey(t.mailbox_id(), folder->id(), rec.uid());
+    w.Put(cf(kMessage), key, rec.SerializeAsString());
+    w.Put(cf(kSearchHeaders), key, body.search_headers);
     PutFolder(t.mailbox_id(), *folder, &w);
     PutCounters(t.mailbox_id(), *state, &w);
     mail::v1::ChangeEvent e;
@@ -985,6 +994,59 @@ Status RocksMailboxStore::GetBody(const mail::v1::GetBodyRequest& req,
   return Status::Ok();
 }
 
+Status RocksMailboxStore::ScanSearchSummaries(
+    uint64_t mailbox_id, uint32_t folder_id,
+    const google::protobuf::RepeatedPtrField<mail::v1::UidRange>& uids,
+    const rocksdb::ReadOptions& ro, const std::vector<int>& codes,
+    const std::vector<std::string>& needles, mail::v1::SearchTextResponse* resp,
+    std::vector<std::pair<std::string, uint32_t>>* unsummarized) {
+  std::vector<std::pair<uint32_t, uint32_t>> ranges;
+  if (uids.empty()) {
+    ranges.emplace_back(1, UINT32_MAX);
+  } else {
+    MAIL_ASSIGN_OR_RETURN(ranges, internal::NormalizeRanges(uids));
+  }
+  const std::string prefix = keys::MessagePrefix(mailbox_id, folder_id);
+  std::unique_ptr<rocksdb::Iterator> records(db_->NewIterator(ro, cf(kMessage)));
+  std::unique_ptr<rocksdb::Iterator> summaries(db_->NewIterator(ro, cf(kSearchHeaders)));
+  std::vector<SearchHeadersMatch> answers(codes.size());
+  for (const auto& [first, last] : ranges) {
+    const std::string start = keys::MessageKey(mailbox_id, folder_id, first);
+    summaries->Seek(start);
+    for (records->Seek(start); records->Valid() && records->key().starts_with(prefix);
+         records->Next()) {
+      const rocksdb::Slice key = records->key();
+      const uint32_t uid = keys::MessageKeyUid(key.ToStringView());
+      if (uid > last) break;
+      // Both column families hold the same keys; a summary without a record (none should
+      // exist) is skipped, a record without a summary is searched through its structure.
+      while (summaries->Valid() && summaries->key().compare(key) < 0) summaries->Next();
+      bool known = summaries->Valid() && summaries->key() == key;
+      for (size_t i = 0; known && i < codes.size(); ++i) {
+        answers[i] = SearchHeadersContain(summaries->value().ToStringView(), codes[i], needles[i]);
+        known = answers[i] != SearchHeadersMatch::kUnknown;
+      }
+      if (known) {
+        for (size_t i = 0; i < codes.size(); ++i) {
+          if (answers[i] == SearchHeadersMatch::kYes) {
+            resp->mutable_matches(static_cast<int>(i))->add_uids(uid);
+          }
+        }
+        continue;
+      }
+      mail::v1::MessageRecord rec;
+      if (!rec.ParseFromArray(records->value().data(),
+                              static_cast<int>(records->value().size()))) {
+        return common::InternalError("corrupt message record");
+      }
+      unsummarized->emplace_back(std::move(*rec.mutable_body_sha256()), uid);
+    }
+    if (!records->status().ok()) return FromRocks(records->status(), "scan messages");
+    if (!summaries->status().ok()) return FromRocks(summaries->status(), "scan search summaries");
+  }
+  return Status::Ok();
+}
+
 StatusOr<mail::v1::SearchTextResponse> RocksMailboxStore::SearchText(
     const mail::v1::SearchTextRequest& req) {
   constexpr int kMaxCriteria = 256;
@@ -1035,11 +1097,26 @@ StatusOr<mail::v1::SearchTextResponse> RocksMailboxStore::SearchText(
   // share the memtable's and the block cache's paths (about twice as fast as UID order on a
   // large folder), and a body stored in the folder more than once is searched once.
   std::vector<std::pair<std::string, uint32_t>> wanted;  // (body_sha256, uid)
-  MAIL_RETURN_IF_ERROR(
-      ScanMessages(req.mailbox_id(), folder_id, req.uids(), [&](mail::v1::MessageRecord& rec) {
-        wanted.emplace_back(std::move(*rec.mutable_body_sha256()), rec.uid());
-        return true;
-      }));
+  // Header keys alone, all on fields the search summaries hold (SEARCH FROM/TO/CC/BCC/SUBJECT):
+  // the summaries are read in key order beside the records, and only a message without a
+  // usable summary goes to its structure.
+  std::vector<int> codes;
+  bool use_summaries = !any_body;
+  for (const auto& c : req.criteria()) {
+    codes.push_back(SearchHeaderCode(c.header()));
+    use_summaries = use_summaries && codes.back() != 0;
+  }
+  if (use_summaries) {
+    MAIL_RETURN_IF_ERROR(ScanSearchSummaries(req.mailbox_id(), folder_id, req.uids(), ro, codes,
+                                             needles, &resp, &wanted));
+  } else {
+    MAIL_RETURN_IF_ERROR(ScanMessages(req.mailbox_id(), folder_id, req.uids(),
+                                      [&](mail::v1::MessageRecord& rec) {
+                                        wanted.emplace_back(
+                                            std::move(*rec.mutable_body_sha256()), rec.uid());
+                                        return true;
+                                      }));
+  }
   std::sort(wanted.begin(), wanted.end());
   // The UIDs of wanted[begin, end) (one body) match criterion i.
   auto add_matches = [&](int i, size_t begin, size_t end) {
@@ -1197,7 +1274,9 @@ StatusOr<mail::v1::ExpungeResponse> RocksMailboxStore::ExpungeLocked(
   e.set_kind(mail::v1::CHANGE_KIND_EXPUNGE);
   e.set_modseq(modseq);
   for (const auto& rec : victims) {
-    w->Delete(cf(kMessage), keys::MessageKey(mailbox_id, folder->id(), rec.uid()));
+    std::string key = keys::MessageKey(mailbox_id, folder->id(), rec.uid());
+    w->Delete(cf(kMessage), key);
+    w->Delete(cf(kSearchHeaders), key);
     w->Merge(cf(kBlobRef), rec.body_sha256(), keys::EncodeCount(-1));
     folder->set_messages(folder->messages() - 1);
     folder->set_size(folder->size() - rec.size());
@@ -1284,7 +1363,14 @@ StatusOr<mail::v1::CopyResponse> RocksMailboxStore::Copy(const mail::v1::CopyReq
   uint64_t modseq = ++state->modseq;
   int64_t now = NowUnix();
   uint32_t index = 0;
+  // The copies keep their search summaries (a message stored before summaries existed has
+  // none; its copy has none either and is searched through its structure).
+  std::unique_ptr<rocksdb::Iterator> summaries(
+      db_->NewIterator(rocksdb::ReadOptions(), cf(kSearchHeaders)));
   for (const auto& r : records) {
+    std::string src_key = keys::MessageKey(req.mailbox_id(), src->id(), r.uid());
+    summaries->Seek(src_key);
+    const bool has_summary = summaries->Valid() && summaries->key() == src_key;
     mail::v1::MessageRecord copy = r;
     copy.set_uid(dst->uidnext());
     copy.set_modseq(modseq);
@@ -1298,8 +1384,9 @@ StatusOr<mail::v1::CopyResponse> RocksMailboxStore::Copy(const mail::v1::CopyReq
     dst->set_size(dst->size() + copy.size());
     if (!internal::HasFlag(copy, "\\Seen")) dst->set_unseen(dst->unseen() + 1);
     if (internal::HasFlag(copy, "\\Deleted")) dst->set_deleted(dst->deleted() + 1);
-    w.Put(cf(kMessage), keys::MessageKey(req.mailbox_id(), dst->id(), copy.uid()),
-          copy.SerializeAsString());
+    std::string dst_key = keys::MessageKey(req.mailbox_id(), dst->id(), copy.uid());
+    w.Put(cf(kMessage), dst_key, copy.SerializeAsString());
+    if (has_summary) w.Put(cf(kSearchHeaders), dst_key, summaries->value().ToString());
     resp.add_source_uids(r.uid());
     resp.add_destination_uids(copy.uid());
     mail::v1::ChangeEvent e;
@@ -1322,7 +1409,9 @@ StatusOr<mail::v1::CopyResponse> RocksMailboxStore::Copy(const mail::v1::CopyReq
     e.set_kind(mail::v1::CHANGE_KIND_EXPUNGE);
     e.set_modseq(expunge_modseq);
     for (const auto& r : records) {
-      w.Delete(cf(kMessage), keys::MessageKey(req.mailbox_id(), src->id(), r.uid()));
+      std::string src_key = keys::MessageKey(req.mailbox_id(), src->id(), r.uid());
+      w.Delete(cf(kMessage), src_key);
+      w.Delete(cf(kSearchHeaders), src_key);
       src->set_messages(src->messages() - 1);
       src->set_size(src->size() - r.size());
       if (!internal::HasFlag(r, "\\Seen")) src->set_unseen(src->unseen() - 1);

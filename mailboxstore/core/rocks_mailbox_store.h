@@ -65,7 +65,9 @@ struct StoreOptions {
 inline constexpr const char* kColumnFamilies[] = {
     "default",  // meta: schema version, id counters, per-mailbox counters
     "mailbox", "mailbox_index", "credential", "domain",  "folder",
-    "subscription", "message", "blob", "structure", "blobref", "changelog"};
+    "subscription", "message", "blob", "structure", "blobref", "changelog",
+    "search_headers"};  // Keyed like "message": the message's search summary
+                        // (search_headers.h).
 
 class RocksMailboxStore {
  public:
@@ -200,7 +202,7 @@ class RocksMailboxStore {
  private:
   struct MailboxState;
   enum Cf {
-    kMeta = 0, kMailbox, kMailboxIndex, kCredential, kDomain, kFolder, kSubscription, kMessage, kBlob, kStructure, kBlobRef, kChangelog, kCfCount
+    kMeta = 0, kMailbox, kMailboxIndex, kCredential, kDomain, kFolder, kSubscription, kMessage, kBlob, kStructure, kBlobRef, kChangelog, kSearchHeaders, kCfCount
   };
 
   explicit RocksMailboxStore(const StoreOptions& options);
@@ -244,6 +246,15 @@ class RocksMailboxStore {
   common::Status ScanMessages(uint64_t mailbox_id, uint32_t folder_id,
                               const google::protobuf::RepeatedPtrField<mail::v1::UidRange>& uids,
                               const std::function<bool(mail::v1::MessageRecord&)>& fn);
+  // SearchText's header-only path: decides each message in `uids` from its search summary
+  // (adding matches to `resp`, criterion i on field code codes[i] and folded needles[i]) and
+  // lists in `unsummarized` (body hash, UID) the messages whose summary cannot decide.
+  common::Status ScanSearchSummaries(
+      uint64_t mailbox_id, uint32_t folder_id,
+      const google::protobuf::RepeatedPtrField<mail::v1::UidRange>& uids,
+      const rocksdb::ReadOptions& ro, const std::vector<int>& codes,
+      const std::vector<std::string>& needles, mail::v1::SearchTextResponse* resp,
+      std::vector<std::pair<std::string, uint32_t>>* unsummarized);
   common::StatusOr<mail::v1::ExpungeResponse> ExpungeLocked(
       uint64_t mailbox_id, MailboxState* state, mail::v1::Folder* folder,
       const std::vector<mail::v1::MessageRecord>& victims, PendingWrite* w);

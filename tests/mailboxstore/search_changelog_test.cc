@@ -35,7 +35,7 @@ class SearchTextTest : public StoreFixture {
     grpc::ClientContext ctx;
     mail::v1::SearchTextRequest req;
     req.set_mailbox_id(mb_);
-    req.mutable_folder()->set_name("INBOX");
+    req.mutable_folder()->set_name(folder_);
     for (const auto& [first, last] : uids) {
       auto* r = req.add_uids();
       r->set_first(first);
@@ -58,7 +58,52 @@ class SearchTextTest : public StoreFixture {
     return out;
   }
 
+  // Copy (or move) `uids` of folder `from` into `to`; returns the destination UIDs.
+  std::vector<uint32_t> CopyTo(const std::string& from, std::vector<uint32_t> uids,
+                               const std::string& to, bool move) {
+    grpc::ClientContext ctx;
+    mail::v1::CopyRequest req;
+    req.set_mailbox_id(mb_);
+    req.mutable_folder()->set_name(from);
+    for (uint32_t uid : uids) {
+      auto* r = req.add_uids();
+      r->set_first(uid);
+      r->set_last(uid);
+    }
+    req.mutable_destination()->set_name(to);
+    req.set_move(move);
+    mail::v1::CopyResponse resp;
+    grpc::Status s = store_->Copy(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return {resp.destination_uids().begin(), resp.destination_uids().end()};
+  }
+
+  void Expunge(const std::string& folder, uint32_t uid) {
+    grpc::ClientContext ctx;
+    mail::v1::ExpungeRequest req;
+    req.set_mailbox_id(mb_);
+    req.mutable_folder()->set_name(folder);
+    auto* r = req.add_uids();
+    r->set_first(uid);
+    r->set_last(uid);
+    mail::v1::ExpungeResponse resp;
+    grpc::Status s = store_->Expunge(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+  }
+
+  // Calls a unary MessageStore method and expects it to succeed.
+  template <typename Request, typename Response>
+  void CallOk(grpc::Status (mail::v1::MessageStore::Stub::*method)(grpc::ClientContext*,
+                                                                   const Request&, Response*),
+              const Request& req) {
+    grpc::ClientContext ctx;
+    Response resp;
+    grpc::Status s = (store_.get()->*method)(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << req.GetTypeName() << ": " << s.error_message();
+  }
+
   uint64_t mb_ = 0;
+  std::string folder_ = "INBOX";  // The folder Search() searches.
 };
 
 TEST_F(SearchTextTest, MatchesDecodedBodiesIgnoringCaseInOneCall) {
@@ -115,6 +160,97 @@ TEST_F(SearchTextTest, HeaderCriteriaMatchDecodedFieldsOnly) {
   EXPECT_EQ(r[4], (std::vector<uint32_t>{1}));
   EXPECT_TRUE(r[5].empty());
   EXPECT_EQ(r[6], (std::vector<uint32_t>{2}));  // BODY in the same call.
+}
+
+// SEARCH FROM/TO/CC/BCC/SUBJECT and HEADER Message-ID alone are answered from the search
+// summaries kept beside the records; they must follow every copy, move, expunge, rename and
+// folder deletion, and give the same answers as the structures (a field too large for a
+// summary, and fields not in it, are searched through the structure).
+TEST_F(SearchTextTest, HeaderSearchFollowsCopiesMovesExpungesAndRenames) {
+  // Two To fields of about 9 KB each: each is decoded whole, together they are more than a
+  // summary holds.
+  std::string many_recipients;
+  for (int i = 0; i < 400; ++i) many_recipients += "person" + std::to_string(i) + "@example.org, ";
+  many_recipients += "Carol <carol@example.org>\r\nTo: ";
+  for (int i = 400; i < 800; ++i) many_recipients += "person" + std::to_string(i) + "@example.org, ";
+  many_recipients += "zed@example.org";
+  AppendMessage(mb_, "INBOX",
+                "From: Alice <alice@example.test>\r\nSubject: Alpha\r\n"
+                "X-Mailer: Mutt\r\n\r\nbody one\r\n");  // UID 1
+  AppendMessage(mb_, "INBOX",
+                "From: =?UTF-8?Q?B=C3=B6b?= <bob@example.test>\r\nCc: dave@example.test\r\n"
+                "Subject: Beta\r\nMessage-ID: <beta.1@example.test>\r\n\r\nbody two\r\n");  // 2
+  AppendMessage(mb_, "INBOX",
+                "From: Carol <carol@example.org>\r\nTo: " + many_recipients +
+                    "\r\nBcc: eve@example.test\r\nSubject: Gamma\r\n\r\nbody three\r\n");  // 3
+  using Uids = std::vector<uint32_t>;
+  const std::vector<Criterion> keys = {{false, "alice", "from"},   {false, "BÖB", "from"},
+                                       {false, "carol", "to"},     {false, "person799@", "to"},
+                                       {false, "dave", "cc"},      {false, "eve", "bcc"},
+                                       {false, "", "subject"},     {false, "beta.1", "message-id"},
+                                       {false, "mutt", "x-mailer"}};
+  auto r = Search(keys);
+  ASSERT_EQ(r.size(), keys.size());
+  EXPECT_EQ(r[0], (Uids{1}));
+  EXPECT_EQ(r[1], (Uids{2}));  // Decoded and case folded.
+  EXPECT_EQ(r[2], (Uids{3}));  // In a To too large for a summary.
+  EXPECT_EQ(r[3], (Uids{3}));
+  EXPECT_EQ(r[4], (Uids{2}));
+  EXPECT_EQ(r[5], (Uids{3}));
+  EXPECT_EQ(r[6], (Uids{1, 2, 3}));
+  EXPECT_EQ(r[7], (Uids{2}));
+  EXPECT_EQ(r[8], (Uids{1}));  // Not a summarized field.
+  // A UID range limits the summary scan as it limits the records.
+  EXPECT_EQ(Search({{false, "", "from"}}, {{2, 3}})[0], (Uids{2, 3}));
+  EXPECT_EQ(Search({{false, "", "from"}}, {{1, 1}, {3, 9}})[0], (Uids{1, 3}));
+
+  mail::v1::CreateFolderRequest create;
+  create.set_mailbox_id(mb_);
+  create.set_name("Kept");
+  CallOk(&mail::v1::MessageStore::Stub::CreateFolder, create);
+  EXPECT_EQ(CopyTo("INBOX", {1, 3}, "Kept", /*move=*/false), (Uids{1, 2}));
+  EXPECT_EQ(CopyTo("INBOX", {2}, "Kept", /*move=*/true), (Uids{3}));
+  Expunge("INBOX", 1);
+  r = Search(keys);
+  EXPECT_TRUE(r[0].empty());  // Expunged.
+  EXPECT_TRUE(r[1].empty());  // Moved away.
+  EXPECT_EQ(r[2], (Uids{3}));
+  EXPECT_EQ(r[6], (Uids{3}));
+  folder_ = "Kept";
+  r = Search(keys);
+  EXPECT_EQ(r[0], (Uids{1}));
+  EXPECT_EQ(r[1], (Uids{3}));
+  EXPECT_EQ(r[2], (Uids{2}));
+  EXPECT_EQ(r[4], (Uids{3}));
+  EXPECT_EQ(r[6], (Uids{1, 2, 3}));
+  EXPECT_EQ(r[7], (Uids{3}));
+  EXPECT_EQ(r[8], (Uids{1}));
+
+  // Renaming INBOX moves its messages into a new folder.
+  mail::v1::RenameFolderRequest rename;
+  rename.set_mailbox_id(mb_);
+  rename.mutable_folder()->set_name("INBOX");
+  rename.set_new_name("Old Inbox");
+  CallOk(&mail::v1::MessageStore::Stub::RenameFolder, rename);
+  folder_ = "Old Inbox";
+  r = Search(keys);
+  EXPECT_EQ(r[2], (Uids{1}));
+  EXPECT_EQ(r[5], (Uids{1}));
+  EXPECT_EQ(r[6], (Uids{1}));
+  folder_ = "INBOX";
+  EXPECT_TRUE(Search(keys)[6].empty());
+
+  // A folder deleted and made again under the same name starts empty.
+  mail::v1::DeleteFolderRequest del;
+  del.set_mailbox_id(mb_);
+  del.mutable_folder()->set_name("Kept");
+  CallOk(&mail::v1::MessageStore::Stub::DeleteFolder, del);
+  CallOk(&mail::v1::MessageStore::Stub::CreateFolder, create);
+  AppendMessage(mb_, "Kept", "From: frank@example.test\r\nSubject: new\r\n\r\nx\r\n");
+  folder_ = "Kept";
+  r = Search(keys);
+  EXPECT_TRUE(r[0].empty());
+  EXPECT_EQ(r[6], (Uids{1}));
 }
 
 TEST_F(SearchTextTest, UnknownFolderIsNotFound) {
