@@ -9,7 +9,8 @@
 // DATA: the message ends exactly at the first CRLF "." CRLF (or a "." CRLF at the start), the
 // content is dot-unstuffed line by line, a bare CR or LF is flagged, the size limit holds, and
 // what follows is read as commands, exactly as by a fresh parser. BDAT: the chunk is exactly
-// the announced octets. Both whatever the Feed() split.
+// the announced octets, and HasBareLineEnding() agrees with the reference. Both whatever the
+// Feed() split.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -131,6 +132,14 @@ void FuzzBdat(std::string_view input, size_t piece, const ParserLimits& limits) 
   Require(chunk.size == size && chunk.last == last);
   Require(chunk.too_big == (size > limits.max_message_size));
   Require(chunk.too_big ? chunk.bytes.empty() : chunk.bytes == input.substr(0, size));
+  // The session's bare line end check on BDAT content, against the plain reference.
+  const std::string_view content = input.substr(0, size);
+  bool bare = false;
+  for (size_t i = 0; i < content.size(); ++i) {
+    if (content[i] == '\r' && (i + 1 == content.size() || content[i + 1] != '\n')) bare = true;
+    if (content[i] == '\n' && (i == 0 || content[i - 1] != '\r')) bare = true;
+  }
+  Require(transport::smtp::HasBareLineEnding(content) == bare);
   const std::vector<ParseEvent> tail(events.begin() + 2, events.end());
   Require(tail == Commands(input.substr(size), limits));
 }

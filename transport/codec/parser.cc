@@ -734,6 +734,16 @@ std::string_view VerbName(Verb verb) {
   return "?";
 }
 
+bool HasBareLineEnding(std::string_view content) {
+  for (size_t i = content.find_first_of("\r\n"); i != std::string_view::npos;
+       i = content.find_first_of("\r\n", i + 1)) {
+    if (content[i] == '\n') return true;  // Not after a CR: those are skipped below.
+    if (i + 1 == content.size() || content[i + 1] != '\n') return true;
+    ++i;  // The LF of this CRLF.
+  }
+  return false;
+}
+
 std::string XtextDecode(std::string_view text, bool* ok) {
   std::string out;
   out.reserve(text.size());

@@ -292,6 +292,14 @@ class Parser {
   uint64_t chunk_remaining_ = 0;
 };
 
+// True when `content` holds a CR not followed by LF or an LF not preceded by CR: the test the
+// DATA reader makes (DataDone::bare_line_ending), for message content that came another way,
+// such as the BDAT chunks of one message put together (a CRLF split between two chunks is
+// not bare). Without BINARYMIME, BDAT content is a message with CRLF line ends too (RFC 3030
+// section 3), and a bare line end in it could end the data early at a next hop that is
+// lenient about them (SMTP smuggling).
+bool HasBareLineEnding(std::string_view content);
+
 // RFC 3461 section 4 xtext: "+XX" (two hex digits) stands for one octet; other characters
 // must be printable ASCII other than "+" and "=". *ok is false (and the result meaningless)
 // when `text` is not xtext. Lower-case hex digits are accepted.

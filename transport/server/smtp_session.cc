@@ -277,7 +277,13 @@ asio::awaitable<void> SmtpSession::Run() {
         if (chunk->last) ResetTransaction();
       } else {
         bdat_ += chunk->bytes;
-        if (chunk->last) {
+        if (chunk->last && smtp::HasBareLineEnding(bdat_)) {
+          // As for DATA: BINARYMIME is not offered, so the content is CRLF text, and a bare CR
+          // or LF could end the data early at a lenient next hop (SMTP smuggling).
+          Reply(550, "5.6.11", "Message contains bare CR or LF line endings (RFC 5321 2.3.8)");
+          LogEvent("message refused: bare CR or LF");
+          ResetTransaction();
+        } else if (chunk->last) {
           std::string content;
           content.swap(bdat_);
           next = co_await FinishMessage(std::move(content));
@@ -422,6 +428,11 @@ asio::awaitable<Next> SmtpSession::Mail(const smtp::Command& cmd) {
     Reply(552, "5.3.4", "Message size exceeds fixed maximum message size");
     co_return Next::kContinue;
   }
+  if (cmd.mail.body == smtp::MailParams::Body::kBinaryMime) {
+    // Not offered in EHLO: content must be CRLF text (DATA and BDAT both check it).
+    Reply(555, "5.5.4", "BODY=BINARYMIME is not supported");
+    co_return Next::kContinue;
+  }
   if (cmd.path_has_utf8 && !cmd.mail.smtputf8) {
     Reply(553, "5.6.7", "Non-ASCII sender address requires SMTPUTF8");
     co_return Next::kContinue;
@@ -447,8 +458,7 @@ asio::awaitable<Next> SmtpSession::Mail(const smtp::Command& cmd) {
   }
   Transaction t;
   t.sender = sender;
-  t.eight_bit = cmd.mail.body == smtp::MailParams::Body::k8BitMime ||
-                cmd.mail.body == smtp::MailParams::Body::kBinaryMime;
+  t.eight_bit = cmd.mail.body == smtp::MailParams::Body::k8BitMime;
   t.smtputf8 = cmd.mail.smtputf8;
   t.envid = cmd.mail.envid;
   t.ret_headers_only = cmd.mail.ret == smtp::MailParams::Ret::kHeaders;

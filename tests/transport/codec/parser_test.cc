@@ -1072,6 +1072,41 @@ TEST(BdatTest, AHugeAnnouncedChunkKeepsTakingBytes) {
   EXPECT_EQ(parser.buffered(), 8u << 20);
 }
 
+TEST(BdatTest, HasBareLineEndingMatchesTheDataReader) {
+  // What the session checks on the chunks of a message put together.
+  for (const char* content : {"", "a", "a\r\n", "a\r\nb\r\n", "\r\n\r\n", "a\r\n.\r\n"}) {
+    EXPECT_FALSE(HasBareLineEnding(content)) << content;
+  }
+  for (const char* content : {"\n", "\r", "a\nb\r\n", "a\rb\r\n", "a\r\r\n", "a\r\n\n", "a\r\n.\n",
+                              "a\n.\r\n", "a\r.\r", "a\r\n.\r", "a\r\n\r"}) {
+    EXPECT_TRUE(HasBareLineEnding(content)) << content;
+  }
+  // The same answer as the DATA reader gives for the same content, for every short mix of
+  // CR, LF, "." and one other octet.
+  const std::string alphabet = "\r\n.x";
+  for (int n = 1; n <= 6; ++n) {
+    int combinations = 1;
+    for (int i = 0; i < n; ++i) combinations *= 4;
+    for (int k = 0; k < combinations; ++k) {
+      std::string content;
+      for (int i = 0, v = k; i < n; ++i, v /= 4) content.push_back(alphabet[v % 4]);
+      content += "\r\n";  // Then ".\r\n" ends the data, unless it came earlier (skipped).
+      if (content.find("\r\n.\r\n") != std::string::npos || content.rfind(".\r\n", 0) == 0) {
+        continue;
+      }
+      Parser parser;
+      const std::string input = "DATA\r\n" + content + ".\r\n";
+      ASSERT_EQ(parser.Feed(input), 6u);
+      ASSERT_EQ(std::get<Command>(parser.Next()).verb, Verb::kData);
+      parser.BeginData();
+      ASSERT_EQ(parser.Feed(std::string_view(input).substr(6)), input.size() - 6);
+      const DataDone done = std::get<DataDone>(parser.Next());
+      EXPECT_EQ(HasBareLineEnding(content), done.bare_line_ending)
+          << testing::PrintToString(content);
+    }
+  }
+}
+
 TEST(BdatTest, ASyntaxErrorReadsNoChunk) {
   ExpectEverySplit("BDAT 5x\r\nQUIT\r\n", {Syntax("Syntax: BDAT size [LAST]"), Cmd(Verb::kQuit)});
 }
