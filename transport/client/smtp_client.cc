@@ -393,9 +393,22 @@ class Session {
     if (ext_.size) mail += " SIZE=" + std::to_string(size);
     if ((envelope_.eight_bit || needs_utf8) && ext_.eight_bit_mime) mail += " BODY=8BITMIME";
     if (needs_utf8) mail += " SMTPUTF8";
+    if (ext_.dsn && !envelope_.ret.empty()) mail += " RET=" + envelope_.ret;
     if (ext_.dsn && !envelope_.envid.empty()) mail += " ENVID=" + Xtext(envelope_.envid);
+    out_->dsn_offered = ext_.dsn;
     commands.push_back(mail + "\r\n");
-    for (size_t i : to_send) commands.push_back("RCPT TO:<" + envelope_.recipients[i] + ">\r\n");
+    for (size_t i : to_send) {
+      std::string rcpt = "RCPT TO:<" + envelope_.recipients[i] + ">";
+      if (ext_.dsn && i < envelope_.recipient_dsn.size()) {
+        const Envelope::RecipientDsn& dsn = envelope_.recipient_dsn[i];
+        if (!dsn.notify.empty()) rcpt += " NOTIFY=" + dsn.notify;
+        // ORCPT=addr-type;xtext (RFC 3461 section 4.2).
+        if (const size_t semi = dsn.orcpt.find(';'); semi != std::string::npos && semi > 0) {
+          rcpt += " ORCPT=" + dsn.orcpt.substr(0, semi + 1) + Xtext(dsn.orcpt.substr(semi + 1));
+        }
+      }
+      commands.push_back(rcpt + "\r\n");
+    }
 
     std::vector<size_t> accepted;
     const size_t batch = ext_.pipelining ? kMaxPipelinedCommands : 1;

@@ -58,6 +58,16 @@ struct Envelope {
   // RFC 3461 envelope id as given by the original sender (not xtext-encoded); sent as ENVID
   // when the server offers DSN.
   std::string envid;
+  // RFC 3461 RET: "FULL", "HDRS", or "" when the sender gave none. Sent when the server
+  // offers DSN.
+  std::string ret;
+  // RFC 3461 NOTIFY and ORCPT per recipient, in the order of `recipients` (missing entries:
+  // none given). Sent when the server offers DSN, which then reports to the sender itself.
+  struct RecipientDsn {
+    std::string notify;  // "SUCCESS,FAILURE", "NEVER", ...; "" = not given.
+    std::string orcpt;   // "rfc822;bob@example.org", not xtext-encoded; "" = not given.
+  };
+  std::vector<RecipientDsn> recipient_dsn;
 };
 
 struct RecipientOutcome {
@@ -78,6 +88,9 @@ struct SendOutcome {
   // One per envelope recipient, in order: the RCPT reply for refused ones, the final DATA
   // reply for accepted ones, session_reply for those the transaction failure left open.
   std::vector<RecipientOutcome> recipients;
+  // The next hop offers DSN and so got the DSN parameters: it sends any delivery report
+  // from here on. Without it, a NOTIFY=SUCCESS recipient is owed a "relayed" report.
+  bool dsn_offered = false;
   // "TLSv1.3" and the cipher when STARTTLS was done; "" otherwise.
   std::string tls_version;
   std::string tls_cipher;

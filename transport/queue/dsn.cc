@@ -451,6 +451,8 @@ const char* ActionName(DsnAction action) {
       return "delayed";
     case DsnAction::kDelivered:
       return "delivered";
+    case DsnAction::kRelayed:
+      return "relayed";
   }
   return "failed";
 }
@@ -566,6 +568,13 @@ std::string BuildDsn(const DsnInput& in) {
     case DsnAction::kDelivered:
       text += Wrap("Your message was delivered to the recipients listed below.", "");
       break;
+    case DsnAction::kRelayed:
+      text += Wrap(
+          "Your message was passed on for the recipients listed below to a server that does "
+          "not send delivery notifications. This is the last notice you will get about their "
+          "copies, whether or not they arrive.",
+          "");
+      break;
   }
   text += "\r\n";
   if (!subject.empty()) text += Wrap("Subject: " + ValidUtf8(subject), "  ");
@@ -580,6 +589,9 @@ std::string BuildDsn(const DsnInput& in) {
       break;
     case DsnAction::kDelivered:
       text += "Delivered to:\r\n\r\n";
+      break;
+    case DsnAction::kRelayed:
+      text += "Passed on for:\r\n\r\n";
       break;
   }
   std::vector<std::string> advice;
@@ -660,7 +672,8 @@ std::string BuildDsn(const DsnInput& in) {
       report +=
           FoldField("Diagnostic-Code", (IsSmtpReply(response) ? "smtp; " : "X-Local; ") + response);
     }
-    if (r->attempts() > 0 || in.action == DsnAction::kDelivered) {
+    if (r->attempts() > 0 || in.action == DsnAction::kDelivered ||
+        in.action == DsnAction::kRelayed) {
       report += "Last-Attempt-Date: " + FormatRfc5322Date(in.now_unix) + "\r\n";
     }
     if (in.action == DsnAction::kDelayed && m.expires_unix() > 0) {
@@ -718,6 +731,7 @@ std::string BuildDsn(const DsnInput& in) {
   }
   const char* prefix = in.action == DsnAction::kFailed    ? "Undeliverable: "
                        : in.action == DsnAction::kDelayed ? "Delivery delayed: "
+                       : in.action == DsnAction::kRelayed ? "Relayed: "
                                                           : "Delivered: ";
   out += SubjectField(prefix, subject);
   out += "Date: " + FormatRfc5322Date(in.now_unix) + "\r\n";

@@ -1,6 +1,6 @@
 // Delivery status notifications (RFC 3464 message/delivery-status inside an RFC 6522
-// multipart/report): the "Undeliverable", "Delivery delayed" and "Delivered" messages the
-// queue sends back to a sender, with the null reverse-path.
+// multipart/report): the "Undeliverable", "Delivery delayed", "Delivered" and "Relayed"
+// messages the queue sends back to a sender, with the null reverse-path.
 //
 // A pure function: no clock, no randomness, no I/O. The same input gives the same bytes.
 #pragma once
@@ -14,7 +14,9 @@
 
 namespace transport::queue {
 
-enum class DsnAction { kFailed, kDelayed, kDelivered };
+// kRelayed: passed to a next hop that does not offer DSN, so no further report will come
+// (RFC 3464 section 2.3.3), for recipients that asked for NOTIFY=SUCCESS.
+enum class DsnAction { kFailed, kDelayed, kDelivered, kRelayed };
 
 struct DsnInput {
   // The queued envelope; must not be null.
@@ -47,7 +49,7 @@ inline constexpr size_t kDsnMaxReturnedOriginal = 10 * 1024 * 1024;
 //   part 3 message/rfc822 with the original, or text/rfc822-headers with only its header
 //          section when RET=HDRS, when it is larger than kDsnMaxReturnedOriginal, when it has
 //          lines longer than 998 octets (message/rfc822 cannot be encoded), or when the
-//          report is not a failure (delayed, delivered: RFC 3461 section 4.3).
+//          report is not a failure (delayed, delivered, relayed: RFC 3461 section 4.3).
 // Carries 8-bit octets (Content-Transfer-Encoding: 8bit) only when the returned original
 // or header does; everything the builder writes itself is 7-bit.
 std::string BuildDsn(const DsnInput& in);

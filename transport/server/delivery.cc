@@ -39,9 +39,23 @@ bool WantsNotice(const mail::v1::QueuedRecipient& r, queue::DsnAction action) {
     case queue::DsnAction::kDelayed:
       return n.delay();
     case queue::DsnAction::kDelivered:
+    case queue::DsnAction::kRelayed:
       return n.success();
   }
   return false;
+}
+
+// The NOTIFY= value for a next hop that offers DSN; "" when the sender gave none.
+std::string NotifyParameter(const mail::v1::DsnNotify& n) {
+  if (n.never()) return "NEVER";
+  std::string out;
+  for (auto [on, name] : {std::pair{n.success(), "SUCCESS"}, std::pair{n.failure(), "FAILURE"},
+                          std::pair{n.delay(), "DELAY"}}) {
+    if (!on) continue;
+    if (!out.empty()) out += ",";
+    out += name;
+  }
+  return out;
 }
 
 std::string PostmasterOf(const mail::v1::TransportSettings& s, const std::string& host) {
@@ -174,7 +188,10 @@ void DeliveryAgent::QueueDsn(const mail::v1::QueuedMessage& m, const std::string
     return;
   }
   MAIL_LOG(kInfo, "queue") << "message " << *id << ": delivery report ("
-                           << (act == queue::DsnAction::kFailed ? "failed" : act == queue::DsnAction::kDelayed ? "delayed" : "delivered")
+                           << (act == queue::DsnAction::kFailed    ? "failed"
+                               : act == queue::DsnAction::kDelayed ? "delayed"
+                               : act == queue::DsnAction::kRelayed ? "relayed"
+                                                                   : "delivered")
                            << ") about message " << m.id() << " to <" << m.sender() << ">";
   Wake();
 }
@@ -189,7 +206,9 @@ asio::awaitable<void> DeliveryAgent::Attempt(mail::v1::QueuedMessage m) {
   const mail::v1::QueuedMessage* mp = &m;
   (void)co_await common::RunBlocking(pool_, [q, mp] { return q->Update(*mp); });
   auto body_or = co_await common::RunBlocking(pool_, [q, id] { return q->GetBody(id); });
-  std::vector<int> failed, delivered;
+  // `relayed`: delivered to a next hop without DSN, which will send no report of its own.
+  std::vector<int> failed, delivered, relayed;
+  size_t remote_delivered = 0;
   if (!body_or.ok()) {
     MAIL_LOG(kError, "queue") << "message " << id << ": body unreadable: " << body_or.status().ToString();
     m.set_last_error("451 4.3.0 Queue body unreadable");
@@ -271,8 +290,13 @@ asio::awaitable<void> DeliveryAgent::Attempt(mail::v1::QueuedMessage m) {
         } else {
           client::Envelope env;
           env.sender = m.sender();
-          for (int i : remote) env.recipients.push_back(m.recipients(i).address());
+          for (int i : remote) {
+            const auto& r = m.recipients(i);
+            env.recipients.push_back(r.address());
+            env.recipient_dsn.push_back({NotifyParameter(r.notify()), r.orcpt()});
+          }
           env.envid = m.envid();
+          if (m.ret_headers_only()) env.ret = "HDRS";
           env.eight_bit = std::any_of(body.begin(), body.end(),
                                       [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
           for (const auto& hop : settings.smart_hosts()) {
@@ -298,7 +322,9 @@ asio::awaitable<void> DeliveryAgent::Attempt(mail::v1::QueuedMessage m) {
               r->set_last_response(text);
               if (reply.positive()) {
                 r->set_state(mail::v1::RECIPIENT_STATE_DELIVERED);
-                delivered.push_back(remote[k]);
+                // A next hop with DSN got NOTIFY and reports from now on (RFC 3461 5.2.2).
+                if (!out.dsn_offered) relayed.push_back(remote[k]);
+                ++remote_delivered;
               } else if (reply.permanent()) {
                 r->set_state(mail::v1::RECIPIENT_STATE_FAILED);
                 failed.push_back(remote[k]);
@@ -323,22 +349,24 @@ asio::awaitable<void> DeliveryAgent::Attempt(mail::v1::QueuedMessage m) {
     }
     m.set_last_error(last_error);
     common::metrics::CountDeliveries(
-        delivered.size(), failed.size(),
+        delivered.size() + remote_delivered, failed.size(),
         std::count_if(m.recipients().begin(), m.recipients().end(), [](const auto& r) {
           return r.state() == mail::v1::RECIPIENT_STATE_PENDING;
         }));
     m.set_next_attempt_unix(NowUnix() + queue::RetryDelaySeconds(m.attempts(), options_.retry_scale));
     DeliveryAgent* self = this;
     const std::string* bodyp = &body;
-    co_await common::RunBlocking(pool_, [self, &m, bodyp, &failed, &delivered] {
+    co_await common::RunBlocking(pool_, [self, &m, bodyp, &failed, &delivered, &relayed] {
       self->QueueDsn(m, *bodyp, failed, static_cast<int>(queue::DsnAction::kFailed));
       self->QueueDsn(m, *bodyp, delivered, static_cast<int>(queue::DsnAction::kDelivered));
+      self->QueueDsn(m, *bodyp, relayed, static_cast<int>(queue::DsnAction::kRelayed));
       return 0;
     });
     if (!pending) {
       (void)co_await common::RunBlocking(pool_, [q, id] { return q->Remove(id); });
-      MAIL_LOG(kInfo, "queue") << "message " << id << " done: " << delivered.size()
-                               << " delivered, " << failed.size() << " failed";
+      MAIL_LOG(kInfo, "queue") << "message " << id
+                               << " done: " << delivered.size() + remote_delivered << " delivered, "
+                               << failed.size() << " failed";
     }
   }
   {
@@ -413,7 +441,7 @@ asio::awaitable<AcceptReply> StoreAndQueueAcceptor::Accept(const Transaction* tx
     }
     queued_id = *id;
   }
-  std::vector<const Recipient*> failed, retry;
+  std::vector<const Recipient*> failed, retry, delivered_success;
   std::vector<std::string> failed_replies;
   if (!local.empty()) {
     mail::v1::DeliverRequest req;
@@ -435,7 +463,10 @@ asio::awaitable<AcceptReply> StoreAndQueueAcceptor::Accept(const Transaction* tx
     }
     for (size_t k = 0; k < local.size(); ++k) {
       int code = static_cast<int>(k) < res->results_size() ? res->results(k).code() : 14;
-      if (code == kCodeOk) continue;
+      if (code == kCodeOk) {
+        if (local[k]->notify.success()) delivered_success.push_back(local[k]);
+        continue;
+      }
       if (code == kCodeResourceExhausted) {
         failed.push_back(local[k]);
         failed_replies.push_back("552 5.2.2 <" + local[k]->address + ">: Mailbox full");
@@ -480,6 +511,23 @@ asio::awaitable<AcceptReply> StoreAndQueueAcceptor::Accept(const Transaction* tx
     const std::vector<int>* allp = &all;
     co_await common::RunBlocking(pool_, [agent, mp, message, allp] {
       agent->QueueDsn(*mp, *message, *allp, static_cast<int>(queue::DsnAction::kFailed));
+      return 0;
+    });
+  }
+  if (!delivered_success.empty()) {
+    // NOTIFY=SUCCESS (RFC 3461 section 4.1): the mailbox has it, so the report is due now.
+    mail::v1::QueuedMessage m = make_envelope(delivered_success);
+    std::vector<int> all;
+    for (int i = 0; i < m.recipients_size(); ++i) {
+      m.mutable_recipients(i)->set_state(mail::v1::RECIPIENT_STATE_DELIVERED);
+      m.mutable_recipients(i)->set_last_response("250 2.0.0 Delivered to mailbox");
+      all.push_back(i);
+    }
+    DeliveryAgent* agent = agent_;
+    const mail::v1::QueuedMessage* mp = &m;
+    const std::vector<int>* allp = &all;
+    co_await common::RunBlocking(pool_, [agent, mp, message, allp] {
+      agent->QueueDsn(*mp, *message, *allp, static_cast<int>(queue::DsnAction::kDelivered));
       return 0;
     });
   }

@@ -495,6 +495,38 @@ TEST_F(SmtpClientTest, MailParametersFollowTheExtensions) {
                 " BODY=8BITMIME SMTPUTF8 ENVID=id+2B1+3D2+20x");
 }
 
+TEST_F(SmtpClientTest, DsnParametersGoToANextHopThatOffersDsn) {
+  Script script;
+  script.ehlo = "250-fake.test\r\n250-PIPELINING\r\n250 DSN\r\n";
+  FakeSmtpServer server(io_, script);
+  envelope_.recipients = {"bob@fake.test", "carol@fake.test", "dave@fake.test"};
+  envelope_.ret = "HDRS";
+  envelope_.envid = "e1";
+  envelope_.recipient_dsn = {{"SUCCESS,FAILURE", "rfc822;bob+x=y@fake.test"}, {"NEVER", ""}};
+  SendOutcome out = Send(server.port());
+  EXPECT_TRUE(out.dsn_offered);
+  ASSERT_EQ(out.recipients.size(), 3u);
+  EXPECT_EQ(
+      server.recorded().commands,
+      (std::vector<std::string>{
+          "EHLO client.example.test", "MAIL FROM:<alice@example.test> RET=HDRS ENVID=e1",
+          "RCPT TO:<bob@fake.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob+2Bx+3Dy@fake.test",
+          "RCPT TO:<carol@fake.test> NOTIFY=NEVER", "RCPT TO:<dave@fake.test>", "DATA", "QUIT"}));
+}
+
+TEST_F(SmtpClientTest, NoDsnParametersWithoutDsn) {
+  FakeSmtpServer server(io_, Script());
+  envelope_.ret = "HDRS";
+  envelope_.envid = "e1";
+  envelope_.recipient_dsn = {{"SUCCESS", "rfc822;bob@fake.test"}};
+  SendOutcome out = Send(server.port());
+  // The sender's NOTIFY=SUCCESS is then ours to answer, with a "relayed" report.
+  EXPECT_FALSE(out.dsn_offered);
+  EXPECT_EQ(server.recorded().commands,
+            (std::vector<std::string>{"EHLO client.example.test", "MAIL FROM:<alice@example.test>",
+                                      "RCPT TO:<bob@fake.test>", "DATA", "QUIT"}));
+}
+
 TEST_F(SmtpClientTest, SmtpUtf8NeededButNotOffered) {
   FakeSmtpServer server(io_, Script());
   envelope_.recipients = {"j\xC3\xBCrgen@fake.test"};

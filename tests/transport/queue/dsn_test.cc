@@ -307,6 +307,25 @@ TEST(DsnTest, DeliveredReport) {
   EXPECT_EQ(p->part_types[2], "text/rfc822-headers");
 }
 
+TEST(DsnTest, RelayedReport) {
+  QueuedMessage m = Message();
+  std::string raw = BuildDsn(Input(&m, {1}, DsnAction::kRelayed));
+  ExpectWellFormedLines(raw);
+  auto p = Parse(raw);
+  ASSERT_NE(p->message, nullptr);
+  EXPECT_EQ(p->Subject(), "Relayed: Quarterly numbers");
+  ASSERT_EQ(p->parts.size(), 3u);
+  std::vector<Fields> groups = StatusGroups(ContentOf(p->parts[1]));
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[1]["Final-Recipient"], "rfc822;carol@example.org");
+  // RFC 3464 section 2.3.3: passed to a next hop that will not report.
+  EXPECT_EQ(groups[1]["Action"], "relayed");
+  EXPECT_EQ(groups[1]["Status"], "2.0.0");
+  EXPECT_NE(ContentOf(p->parts[0]).find("does not send delivery notifications"), std::string::npos);
+  EXPECT_EQ(p->part_types[2], "text/rfc822-headers");
+  EXPECT_EQ(raw.find("the numbers are attached"), std::string::npos);
+}
+
 TEST(DsnTest, StatusFallsBackToTheActionClass) {
   QueuedMessage m = Message();
   m.mutable_recipients(0)->set_last_response("554 no thanks");
