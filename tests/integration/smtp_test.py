@@ -4,6 +4,7 @@ import argparse
 import email
 import imaplib
 import os
+import re
 import shutil
 import signal
 import smtplib
@@ -43,6 +44,24 @@ class SmartHost:
         self.received = []
         self.lock = threading.Lock()
         self.controller = None
+        # Recipients refused for good (550) or for now (451), and when each RCPT came.
+        self.reject = set()
+        self.tempfail = set()
+        self.rcpt_times = {}
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        with self.lock:
+            self.rcpt_times.setdefault(address, []).append(time.monotonic())
+            if address in self.reject:
+                return "550 5.1.1 <%s>: Recipient address rejected: no such user" % address
+            if address in self.tempfail:
+                return "451 4.3.0 <%s>: Temporary lookup failure" % address
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    def attempts(self, address):
+        with self.lock:
+            return list(self.rcpt_times.get(address, []))
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
@@ -50,6 +69,8 @@ class SmartHost:
         return "250 2.0.0 Accepted by the smart host"
 
     def start(self):
+        if self.controller:
+            return
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
         self.controller.start()
 
@@ -61,6 +82,32 @@ class SmartHost:
     def messages(self):
         with self.lock:
             return list(self.received)
+
+
+class RawSmtp:
+    """A plain socket SMTP client for what smtplib will not send (bare line ends, BDAT)."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.file = self.sock.makefile("rb")
+        self.greeting = self.reply()
+
+    def reply(self):
+        """The next reply, all its lines."""
+        out = b""
+        while True:
+            line = self.file.readline()
+            out += line
+            if len(line) < 4 or line[3:4] != b"-":
+                return out
+
+    def cmd(self, data):
+        self.sock.sendall(data)
+        return self.reply()
+
+    def close(self):
+        self.file.close()
+        self.sock.close()
 
 
 class SmtpTest(unittest.TestCase):
@@ -145,11 +192,13 @@ class SmtpTest(unittest.TestCase):
         self.assertIn('connector "Client Frontend"', received)
         self.assertIn("authenticated user " + self.user, received)
         self.assertIn("ESMTPSA", received)
-        self.assertRegex(received, r"version=TLSv1\.[23]")
+        self.assertRegex(received, r"\(version=TLSv1\.[23] cipher=[A-Z0-9_-]+\)")
 
     def test_implicit_tls_465(self):
         to = self.new_user(self.user + "tls")
         with smplib_ssl(self.transport.port("Client TLS")) as s:
+            self.assertEqual(s.docmd("MAIL", "FROM:<%s>" % self.address),
+                             (530, b"5.7.0 Authentication required"))
             s.login(self.user, PASSWORD)
             s.sendmail(self.address, [to], message(self.address, to, "via 465"))
         msgs = self.wait_inbox(to.split("@")[0], 1)
@@ -283,7 +332,7 @@ class SmtpTest(unittest.TestCase):
                     s.docmd("MAIL", "FROM:<a@example.org>")
                     first = s.docmd("RCPT", "TO:<%s>" % self.address)[0]
                     second = s.docmd("RCPT", "TO:<%s>" % self.address)
-                    return (first == 250 and second[0] == 452 and
+                    return (first == 250 and second == (452, b"4.5.3 Too many recipients") and
                             b"Inbound for example.test" in greeting)
             wait_for(limited, 20, "the new connector settings on the next connection")
             rc, out, _ = self.admin("Get-ReceiveConnector", "Default Frontend", "|",
@@ -388,6 +437,194 @@ class SmtpTest(unittest.TestCase):
         msgs = self.wait_inbox(self.user, 1)
         self.assertIn(b".line with a leading dot", msgs[0][1])
 
+    def test_bare_cr_and_lf_are_refused_in_data_and_in_bdat(self):
+        port = self.transport.port("Default Frontend")
+        rcpt = b"RCPT TO:<%s>\r\n" % self.address.encode()
+        # Each would end the message early, or split it, at a lenient next hop.
+        variants = [b"body\n.\nRSET\r\n", b"body\r\n.\nRSET\r\n", b"body\n.\r\nRSET\r\n",
+                    b"body\r.\rRSET\r\n", b"body\r\n.\rRSET\r\n", b"bare\rCR\r\n",
+                    b"bare\nLF\r\n"]
+        for body in variants:
+            content = b"Subject: smuggled\r\n\r\n" + body
+            for verb in ("DATA", "BDAT"):
+                with self.subTest(verb=verb, body=body):
+                    s = RawSmtp(port)
+                    s.cmd(b"EHLO smuggler.example\r\n")
+                    self.assertTrue(s.cmd(b"MAIL FROM:<a@example.org>\r\n").startswith(b"250"))
+                    self.assertTrue(s.cmd(rcpt).startswith(b"250"))
+                    if verb == "DATA":
+                        self.assertTrue(s.cmd(b"DATA\r\n").startswith(b"354"))
+                        reply = s.cmd(content + b".\r\n")
+                    else:
+                        reply = s.cmd(b"BDAT %d LAST\r\n%s" % (len(content), content))
+                    self.assertTrue(reply.startswith(b"550 5.6.11 "), reply)
+                    # The session goes on.
+                    self.assertTrue(s.cmd(b"NOOP\r\n").startswith(b"250"))
+                    s.close()
+        # A CRLF split between two BDAT chunks is a line end like any other.
+        s = RawSmtp(port)
+        s.cmd(b"EHLO chunks.example\r\n")
+        s.cmd(b"MAIL FROM:<a@example.org>\r\n")
+        s.cmd(rcpt)
+        first, second = b"Subject: split\r\n\r\nline one\r", b"\nline two\r\n"
+        self.assertTrue(s.cmd(b"BDAT %d\r\n%s" % (len(first), first)).startswith(b"250"))
+        reply = s.cmd(b"BDAT %d LAST\r\n%s" % (len(second), second))
+        self.assertTrue(reply.startswith(b"250 2.0.0"), reply)
+        s.close()
+        msgs = self.wait_inbox(self.user, 1)
+        self.assertEqual(len(msgs), 1)
+        self.assertIn(b"Subject: split", msgs[0][1])
+
+    def test_message_size_is_checked_at_mail_from_in_data_and_in_bdat(self):
+        port = self.transport.port("Default Frontend")
+        self.admin("Set-ReceiveConnector", "-Identity", "Default Frontend", "-MaxMessageSize",
+                   "64KB")
+        try:
+            def limited():
+                with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
+                    s.ehlo("mx.example.org")
+                    return s.esmtp_features.get("size") == "65536"
+            wait_for(limited, 20, "the new MaxMessageSize on the next connection")
+            too_big = "Subject: big\r\n\r\n" + ("y" * 998 + "\r\n") * 70
+            with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
+                s.ehlo("mx.example.org")
+                # RFC 1870: the declared size is refused before any data is sent.
+                self.assertEqual(s.docmd("MAIL", "FROM:<a@example.org> SIZE=65537"),
+                                 (552, b"5.3.4 Message size exceeds fixed maximum message size"))
+                self.assertEqual(s.docmd("MAIL", "FROM:<a@example.org> SIZE=65536")[0], 250)
+                self.assertEqual(s.docmd("RCPT", "TO:<%s>" % self.address)[0], 250)
+                # A client that declared less, or nothing, is stopped by the data itself.
+                self.assertEqual(s.data(too_big),
+                                 (552, b"5.3.4 Message size exceeds fixed maximum message size"))
+            s = RawSmtp(port)
+            s.cmd(b"EHLO mx.example.org\r\n")
+            s.cmd(b"MAIL FROM:<a@example.org>\r\n")
+            s.cmd(b"RCPT TO:<%s>\r\n" % self.address.encode())
+            half = too_big.encode()[:40000]
+            self.assertTrue(s.cmd(b"BDAT %d\r\n%s" % (len(half), half)).startswith(b"250"))
+            reply = s.cmd(b"BDAT %d LAST\r\n%s" % (len(half), half))
+            self.assertTrue(reply.startswith(b"552 5.3.4"), reply)
+            s.close()
+        finally:
+            self.admin("Set-ReceiveConnector", "-Identity", "Default Frontend",
+                       "-MaxMessageSize", "36MB")
+            # The tests after this one see the default again.
+            def restored():
+                with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
+                    s.ehlo("mx.example.org")
+                    return s.esmtp_features.get("size") == str(36 * 1024 * 1024)
+            wait_for(restored, 20, "MaxMessageSize back to 36 MB")
+        self.assertEqual(self.inbox(self.user), [])
+
+    def test_every_reply_has_an_enhanced_code_and_vrfy_gives_252(self):
+        s = RawSmtp(self.transport.port("Default Frontend"))
+        s.cmd(b"EHLO codes.example\r\n")
+        replies = [s.cmd(line + b"\r\n") for line in (
+            b"VRFY %s" % self.address.encode(), b"EXPN staff", b"HELP", b"NOOP", b"XYZZY",
+            b"RCPT TO:<a@example.test>", b"MAIL FROM:<a@example.org> BODY=BINARYMIME",
+            b"MAIL FROM:<bad address>", b"MAIL FROM:<a@example.org>", b"DATA", b"RSET", b"QUIT")]
+        s.close()
+        for reply in replies:
+            # RFC 2034: every reply after EHLO but 354 (and 334) carries a RFC 3463 code.
+            self.assertRegex(reply, rb"^[2-5]\d\d [245]\.\d{1,3}\.\d{1,3} ")
+        # VRFY is disabled but answered the RFC 5321 way; nobody can probe for mailboxes.
+        self.assertEqual(replies[0], b"252 2.5.2 Cannot VRFY user, but will accept message and "
+                                     b"attempt delivery\r\n")
+        # BINARYMIME is not offered: its content could carry bare line ends.
+        self.assertTrue(replies[6].startswith(b"555 5.5.4 "), replies[6])
+
+    def test_connector_limits_require_tls_and_auth_mechanism(self):
+        port = self.transport.port("Default Frontend")
+        def connector(*words):
+            self.admin("Set-ReceiveConnector", "-Identity", "Default Frontend", *words)
+        def second_refused():
+            """Two connections at once: the first is greeted, the second turned away."""
+            first = RawSmtp(port)
+            second = RawSmtp(port)
+            first.close()
+            second.close()
+            return first.greeting.startswith(b"220 ") and second.greeting == (
+                b"421 4.3.2 mail.example.test Too many connections, try again later\r\n")
+        try:
+            connector("-MaxInboundConnectionPerSource", "1")
+            wait_for(second_refused, 20, "MaxInboundConnectionPerSource 1 on the next connections")
+            connector("-MaxInboundConnectionPerSource", "20", "-MaxInboundConnection", "1")
+            wait_for(second_refused, 20, "MaxInboundConnection 1 on the next connections")
+            connector("-MaxInboundConnection", "5000", "-RequireTLS", "$true", "-AuthMechanism",
+                      "Tls,BasicAuth,BasicAuthRequireTLS")
+            def tls_required():
+                s = RawSmtp(port)
+                try:
+                    s.cmd(b"EHLO client.example\r\n")
+                    return s.cmd(b"MAIL FROM:<a@example.org>\r\n") == (
+                        b"530 5.7.0 Must issue a STARTTLS command first\r\n")
+                finally:
+                    s.close()
+            wait_for(tls_required, 20, "RequireTLS on the next connection")
+            with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
+                s.ehlo("client.example.test")
+                self.assertNotIn("auth", s.esmtp_features)
+                s.starttls(context=tls_context())
+                s.ehlo("client.example.test")
+                # BasicAuthRequireTLS: AUTH once TLS is up, and then relaying is still refused.
+                self.assertIn("PLAIN", s.esmtp_features["auth"])
+                s.login(self.user, PASSWORD)
+                self.assertEqual(s.docmd("MAIL", "FROM:<%s>" % self.address)[0], 250)
+                self.assertEqual(s.docmd("RCPT", "TO:<x@remote.example>")[0], 554)
+        finally:
+            connector("-MaxInboundConnectionPerSource", "20", "-MaxInboundConnection", "5000",
+                      "-RequireTLS", "$false", "-AuthMechanism", "Tls")
+            # The tests after this one see the defaults again.
+            def restored():
+                s = RawSmtp(port)
+                try:
+                    ehlo = s.cmd(b"EHLO client.example\r\n")
+                    mail = s.cmd(b"MAIL FROM:<a@example.org>\r\n")
+                    return b"AUTH" not in ehlo and mail.startswith(b"250")
+                finally:
+                    s.close()
+            wait_for(restored, 20, "the Default Frontend's defaults back")
+
+    def test_smtputf8_and_8bitmime(self):
+        sender = "j\u00f6rg@example.org"
+        with smtplib.SMTP("127.0.0.1", self.transport.port("Default Frontend"), timeout=30) as s:
+            s.ehlo("mx.example.org")
+            self.assertIn("smtputf8", s.esmtp_features)
+            self.assertIn("8bitmime", s.esmtp_features)
+            # RFC 6531: a UTF-8 address only in a transaction that asked for SMTPUTF8.
+            s.command_encoding = "utf-8"
+            self.assertEqual(s.docmd("MAIL", "FROM:<%s>" % sender),
+                             (553, b"5.6.7 Non-ASCII sender address requires SMTPUTF8"))
+            s.sendmail(sender, [self.address],
+                       ("From: <%s>\r\nSubject: gr\u00fc\u00dfe\r\n\r\n8-bit body \u00e4\r\n"
+                        % sender).encode(), mail_options=["SMTPUTF8", "BODY=8BITMIME"])
+        msgs = self.wait_inbox(self.user, 1)
+        self.assertIn(("Return-Path: <%s>" % sender).encode(), msgs[0][1])
+        self.assertIn("8-bit body \u00e4".encode(), msgs[0][1])
+
+    def test_bindings_banner_and_removal_apply_without_restart(self):
+        first, second = free_port(), free_port()
+        name = "Partner %d" % SmtpTest.counter
+        def greeting(port):
+            try:
+                s = RawSmtp(port)
+            except OSError:
+                return None
+            s.close()
+            return s.greeting
+        self.admin("New-ReceiveConnector", "-Name", name, "-Usage", "Internet", "-Bindings",
+                   "127.0.0.1:%d" % first)
+        try:
+            wait_for(lambda: greeting(first), 20, "the new connector's listener")
+            self.admin("Set-ReceiveConnector", "-Identity", name, "-Bindings",
+                       "127.0.0.1:%d" % second, "-Banner", "Partner gateway")
+            got = wait_for(lambda: greeting(second), 20, "the listener on the new binding")
+            self.assertEqual(got, b"220 mail.example.test Partner gateway\r\n")
+            wait_for(lambda: greeting(first) is None, 20, "the old binding to close")
+        finally:
+            self.admin("Remove-ReceiveConnector", "-Identity", name, "-Confirm:$false")
+        wait_for(lambda: greeting(second) is None, 20, "the removed connector to stop listening")
+
     def test_starttls_discards_pipelined_cleartext(self):
         sock = socket.create_connection(("127.0.0.1", self.transport.port("Default Frontend")),
                                         timeout=30)
@@ -453,6 +690,137 @@ class SmtpTest(unittest.TestCase):
         report = email.message_from_bytes(msgs[-1][1])
         self.assertEqual(report["Subject"], "Undeliverable: held back")
         self.assertIn(b"Final-Recipient: rfc822;" + to.encode(), msgs[-1][1])
+
+    def queue_empty(self):
+        """Nothing left in transportd's queue: every attempt and report is done."""
+        rc, out, _ = self.admin("Get-Message")
+        return out.strip() == ""
+
+    def test_permanent_failure_bounces_at_once_with_the_dsn_parameters(self):
+        self.smarthost.start()
+        n = SmtpTest.counter
+        full, hdrs, never = ("reject-full%d@remote.example" % n, "reject-hdrs%d@remote.example" % n,
+                             "reject-never%d@remote.example" % n)
+        self.smarthost.reject.update((full, hdrs, never))
+        with self.submission() as s:
+            s.login(self.user, PASSWORD)
+            s.sendmail(self.address, [full], message(self.address, full, "return full",
+                                                     "the whole body\r\n"),
+                       mail_options=["RET=FULL", "ENVID=env+2Bone"],
+                       rcpt_options=["NOTIFY=FAILURE", "ORCPT=rfc822;orig%d@remote.example" % n])
+            s.sendmail(self.address, [hdrs], message(self.address, hdrs, "headers only",
+                                                     "not to be returned\r\n"),
+                       mail_options=["RET=HDRS"], rcpt_options=["NOTIFY=FAILURE,DELAY"])
+            s.sendmail(self.address, [never], message(self.address, never, "no report"),
+                       rcpt_options=["NOTIFY=NEVER"])
+        msgs = self.wait_inbox(self.user, 2)
+        wait_for(self.queue_empty, 20, "the queue to be empty")
+        # A 5xx from the smart host is final: one attempt each, no retry.
+        for address in (full, hdrs, never):
+            self.assertEqual(len(self.smarthost.attempts(address)), 1, address)
+        msgs = self.inbox(self.user)
+        reports = {email.message_from_bytes(m[1])["Subject"]: m[1] for m in msgs}
+        # NOTIFY=NEVER: no report at all.
+        self.assertEqual(sorted(reports), ["Undeliverable: headers only",
+                                           "Undeliverable: return full"])
+        full_report = reports["Undeliverable: return full"]
+        parsed = email.message_from_bytes(full_report)
+        self.assertEqual(parsed.get_content_type(), "multipart/report")
+        parts = [p.get_content_type() for p in parsed.get_payload()]
+        self.assertEqual(parts, ["text/plain", "message/delivery-status", "message/rfc822"])
+        self.assertIn(b"Original-Envelope-Id: env+one\r\n", full_report)
+        self.assertIn(b"Original-Recipient: rfc822;orig%d@remote.example\r\n" % n, full_report)
+        self.assertIn(b"Final-Recipient: rfc822;" + full.encode(), full_report)
+        self.assertIn(b"Action: failed\r\nStatus: 5.1.1\r\n", full_report)
+        self.assertIn(b"Diagnostic-Code: smtp; 550 5.1.1 <%s>" % full.encode(), full_report)
+        self.assertIn(b"the whole body", full_report)
+        hdrs_report = reports["Undeliverable: headers only"]
+        parts = [p.get_content_type() for p in email.message_from_bytes(hdrs_report).get_payload()]
+        self.assertEqual(parts, ["text/plain", "message/delivery-status", "text/rfc822-headers"])
+        self.assertIn(b"Subject: headers only", hdrs_report)
+        self.assertNotIn(b"not to be returned", hdrs_report)
+        self.assertNotIn(b"Original-Envelope-Id", hdrs_report)
+
+    def test_temporary_failure_is_retried_until_retry_queue_gets_it_through(self):
+        self.smarthost.start()
+        to = "tempfail%d@remote.example" % SmtpTest.counter
+        self.smarthost.tempfail.add(to)
+        with self.submission() as s:
+            s.login(self.user, PASSWORD)
+            s.sendmail(self.address, [to], message(self.address, to, "try again"))
+        attempts = wait_for(lambda: (lambda a: a if len(a) >= 2 else None)(
+            self.smarthost.attempts(to)), 20, "a second attempt after the 451")
+        # Back-off: the retry came after the first delay (60 s scaled by 0.02), not at once.
+        self.assertGreaterEqual(attempts[1] - attempts[0], 1.0)
+        def waiting():
+            out = self.admin("Get-Message", "|", "Format-List")[1]
+            return ("451 4.3.0 <%s>: Temporary lookup failure" % to in out and
+                    re.search(r"Status\s+: Retry", out))
+        wait_for(waiting, 10, "the message waiting for its next attempt")
+        # The next regular attempt is 6 s after the second (scheduled in whole seconds: not
+        # before 5 s); Retry-Queue makes it now.
+        self.smarthost.tempfail.discard(to)
+        started = time.monotonic()
+        self.admin("Retry-Queue", "-Identity", "127.0.0.1:%d" % self.smarthost.port)
+        wait_for(lambda: [m for m in self.smarthost.messages() if to in m[1]], 20,
+                 "delivery after Retry-Queue")
+        third = self.smarthost.attempts(to)[2]
+        self.assertEqual(self.inbox(self.user), [])  # Delivered: no report.
+        if started > attempts[1] + 3:
+            self.skipTest("Retry-Queue was issued too late to tell it from the regular retry "
+                          "(machine busy)")
+        self.assertLess(third, attempts[1] + 5, "the retry came at its regular time, not at "
+                        "Retry-Queue")
+
+    def test_suspended_queue_holds_its_messages_until_resumed(self):
+        self.smarthost.start()
+        to = "suspended%d@remote.example" % SmtpTest.counter
+        hop = "127.0.0.1:%d" % self.smarthost.port
+        self.smarthost.tempfail.add(to)
+        with self.submission() as s:
+            s.login(self.user, PASSWORD)
+            s.sendmail(self.address, [to], message(self.address, to, "on hold"))
+        wait_for(lambda: self.smarthost.attempts(to), 20, "the first attempt")
+        self.admin("Suspend-Queue", "-Identity", hop)
+        # The smart host would take it now, and its retry time (1.2 s) passes: still held.
+        self.smarthost.tempfail.discard(to)
+        rc, out, err = self.admin("Retry-Queue", "-Identity", hop)
+        self.assertIn("suspended", out + err)
+        time.sleep(3)
+        self.assertEqual(len(self.smarthost.attempts(to)), 1)
+        self.assertRegex(self.admin("Get-Queue", "-Identity", hop, "|", "Format-List")[1],
+                         r"Status\s+: Suspended")
+        self.admin("Resume-Queue", "-Identity", hop)
+        wait_for(lambda: [m for m in self.smarthost.messages() if to in m[1]], 20,
+                 "delivery once the queue is resumed")
+
+    def test_notify_success_reports_local_delivery_and_relay(self):
+        self.smarthost.start()
+        to = self.new_user(self.user + "ok")
+        remote = "confirm%d@remote.example" % SmtpTest.counter
+        with self.submission() as s:
+            s.login(self.user, PASSWORD)
+            s.sendmail(self.address, [to], message(self.address, to, "please confirm"),
+                       rcpt_options=["NOTIFY=SUCCESS"])
+            s.sendmail(self.address, [to], message(self.address, to, "no confirmation"))
+            s.sendmail(self.address, [remote], message(self.address, remote, "relay confirm"),
+                       rcpt_options=["NOTIFY=SUCCESS,FAILURE"])
+        self.wait_inbox(self.user, 2)
+        self.wait_inbox(to.split("@")[0], 2)
+        wait_for(self.queue_empty, 20, "the queue to be empty")
+        reports = {}
+        for _, raw in self.inbox(self.user):
+            reports[email.message_from_bytes(raw)["Subject"]] = raw
+        self.assertEqual(sorted(reports), ["Delivered: please confirm", "Relayed: relay confirm"])
+        delivered = reports["Delivered: please confirm"]
+        self.assertEqual(email.message_from_bytes(delivered).get_param("report-type"),
+                         "delivery-status")
+        self.assertIn(b"Final-Recipient: rfc822;" + to.encode(), delivered)
+        self.assertIn(b"Action: delivered", delivered)
+        # The smart host (aiosmtpd) offers no DSN: it will never report, so we say so now.
+        relayed = reports["Relayed: relay confirm"]
+        self.assertIn(b"Final-Recipient: rfc822;" + remote.encode(), relayed)
+        self.assertIn(b"Action: relayed", relayed)
 
     def test_sigkill_after_250_delivers_exactly_once(self):
         self.smarthost.stop()
@@ -548,6 +916,27 @@ class StoreOutageTest(unittest.TestCase):
             rc, out, err = run([ARGS.store_tool, "--endpoint", "unix:" + store.admin_socket,
                                 "count", "outage", "INBOX"])
             self.assertEqual(out.strip(), "1", err)
+
+            # The store goes away between RCPT and the end of the data: 451 4.3.0, so the
+            # client keeps the message and sends it again; nothing half-done stays behind.
+            with smtplib.SMTP("127.0.0.1", transport.port("Default Frontend"), timeout=60) as s:
+                s.ehlo("mx.example.org")
+                self.assertEqual(s.docmd("MAIL", "FROM:<a@example.org>")[0], 250)
+                self.assertEqual(s.docmd("RCPT", "TO:<outage@example.test>")[0], 250)
+                store.stop(signal.SIGKILL)
+                code, text = s.data(message("a@example.org", "outage@example.test", "again"))
+                self.assertEqual(code, 451, text)
+                self.assertTrue(text.startswith(b"4.3.0"), text)
+            store.start()
+            wait_for(delivered, 30, "the client's second try once the store is back")
+            rc, out, err = run([ARGS.store_tool, "--endpoint", "unix:" + store.admin_socket,
+                                "count", "outage", "INBOX"])
+            self.assertEqual(out.strip(), "2", err)
+            rc, out, err = run([ARGS.adminctl, "--endpoint", "unix:" + store.admin_socket,
+                                "Get-Message"],
+                               env=dict(os.environ,
+                                        MAIL_TRANSPORT_ENDPOINT="unix:" + transport.admin_socket))
+            self.assertEqual((rc, out.strip()), (0, ""), err)
         finally:
             transport.cleanup()
             store.cleanup()
