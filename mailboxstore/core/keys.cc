@@ -87,6 +87,12 @@ std::string SubscriptionKey(uint64_t mailbox_id, std::string_view name) {
 }
 
 uint32_t MessageKeyUid(std::string_view key) { return GetU32(key, 12); }
+
+std::string SearchSummaryKey(std::string_view message_key) {
+  std::string k = "search:";
+  k += message_key;
+  return k;
+}
 uint32_t FolderKeyId(std::string_view key) { return GetU32(key, 8); }
 uint64_t ChangeKeyModseq(std::string_view key) { return GetU64(key, 8); }
 

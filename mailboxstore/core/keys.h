@@ -29,6 +29,9 @@ std::string SubscriptionKey(uint64_t mailbox_id, std::string_view name);
 
 // Decoders for keys produced above (no validation beyond sizes: keys are ours).
 uint32_t MessageKeyUid(std::string_view key);
+// A message's search summary (search_headers.h) in the meta column family: a prefix, then the
+// message key (or any key of that layout, for the bounds of a range).
+std::string SearchSummaryKey(std::string_view message_key);
 uint32_t FolderKeyId(std::string_view key);
 uint64_t ChangeKeyModseq(std::string_view key);
 

@@ -501,7 +501,8 @@ StatusOr<mail::v1::Mailbox> RocksMailboxStore::DeleteMailbox(const std::string& 
     }));
   }
   std::string begin = keys::MailboxKey(id), end = keys::MailboxKey(id + 1);
-  for (Cf c : {kFolder, kSubscription, kMessage, kChangelog, kSearchHeaders}) w.DeleteRange(cf(c), begin, end);
+  for (Cf c : {kFolder, kSubscription, kMessage, kChangelog}) w.DeleteRange(cf(c), begin, end);
+  w.DeleteRange(cf(kMeta), keys::SearchSummaryKey(begin), keys::SearchSummaryKey(end));
   w.Delete(cf(kMailbox), begin);
   w.Delete(cf(kCredential), begin);
   w.Delete(cf(kMeta), keys::MailboxCountersKey(id));

@@ -521,10 +521,10 @@ StatusOr<mail::v1::DeleteFolderResponse> RocksMailboxStore::DeleteFolder(
                                return true;
                              });
   MAIL_RETURN_IF_ERROR(scan);
-  for (Cf c : {kMessage, kSearchHeaders}) {
-    w.DeleteRange(cf(c), keys::MessagePrefix(req.mailbox_id(), folder->id()),
-                  keys::MessagePrefix(req.mailbox_id(), folder->id() + 1));
-  }
+  const std::string folder_begin = keys::MessagePrefix(req.mailbox_id(), folder->id());
+  const std::string folder_end = keys::MessagePrefix(req.mailbox_id(), folder->id() + 1);
+  w.DeleteRange(cf(kMessage), folder_begin, folder_end);
+  w.DeleteRange(cf(kMeta), keys::SearchSummaryKey(folder_begin), keys::SearchSummaryKey(folder_end));
   w.Delete(cf(kFolder), keys::FolderKey(req.mailbox_id(), folder->id()));
   mail::v1::DeleteFolderResponse resp;
   *resp.mutable_folder() = *folder;
@@ -813,7 +813,7 @@ StatusOr<mail::v1::DeliverResponse> RocksMailboxStore::DeliverMessage(
     if (internal::HasFlag(rec, "\\Deleted")) folder->set_deleted(folder->deleted() + 1);
     std::string key = keys::MessageKey(t.mailbox_id(), folder->id(), rec.uid());
     w.Put(cf(kMessage), key, rec.SerializeAsString());
-    w.Put(cf(kSearchHeaders), key, body.search_headers);
+    w.Put(cf(kMeta), keys::SearchSummaryKey(key), body.search_headers);
     PutFolder(t.mailbox_id(), *folder, &w);
     PutCounters(t.mailbox_id(), *state, &w);
     mail::v1::ChangeEvent e;
@@ -1008,20 +1008,23 @@ Status RocksMailboxStore::ScanSearchSummaries(
   }
   const std::string prefix = keys::MessagePrefix(mailbox_id, folder_id);
   std::unique_ptr<rocksdb::Iterator> records(db_->NewIterator(ro, cf(kMessage)));
-  std::unique_ptr<rocksdb::Iterator> summaries(db_->NewIterator(ro, cf(kSearchHeaders)));
+  std::unique_ptr<rocksdb::Iterator> summaries(db_->NewIterator(ro, cf(kMeta)));
   std::vector<SearchHeadersMatch> answers(codes.size());
   for (const auto& [first, last] : ranges) {
     const std::string start = keys::MessageKey(mailbox_id, folder_id, first);
-    summaries->Seek(start);
+    summaries->Seek(keys::SearchSummaryKey(start));
+    std::string summary_key;
     for (records->Seek(start); records->Valid() && records->key().starts_with(prefix);
          records->Next()) {
       const rocksdb::Slice key = records->key();
       const uint32_t uid = keys::MessageKeyUid(key.ToStringView());
       if (uid > last) break;
-      // Both column families hold the same keys; a summary without a record (none should
-      // exist) is skipped, a record without a summary is searched through its structure.
-      while (summaries->Valid() && summaries->key().compare(key) < 0) summaries->Next();
-      bool known = summaries->Valid() && summaries->key() == key;
+      // Summaries sit under the records' keys (prefixed); a summary without a record (none
+      // should exist) is skipped, a record without a summary is searched through its
+      // structure.
+      summary_key = keys::SearchSummaryKey(key.ToStringView());
+      while (summaries->Valid() && summaries->key().compare(summary_key) < 0) summaries->Next();
+      bool known = summaries->Valid() && summaries->key() == summary_key;
       for (size_t i = 0; known && i < codes.size(); ++i) {
         answers[i] = SearchHeadersContain(summaries->value().ToStringView(), codes[i], needles[i]);
         known = answers[i] != SearchHeadersMatch::kUnknown;
@@ -1276,7 +1279,7 @@ StatusOr<mail::v1::ExpungeResponse> RocksMailboxStore::ExpungeLocked(
   for (const auto& rec : victims) {
     std::string key = keys::MessageKey(mailbox_id, folder->id(), rec.uid());
     w->Delete(cf(kMessage), key);
-    w->Delete(cf(kSearchHeaders), key);
+    w->Delete(cf(kMeta), keys::SearchSummaryKey(key));
     w->Merge(cf(kBlobRef), rec.body_sha256(), keys::EncodeCount(-1));
     folder->set_messages(folder->messages() - 1);
     folder->set_size(folder->size() - rec.size());
@@ -1366,11 +1369,12 @@ StatusOr<mail::v1::CopyResponse> RocksMailboxStore::Copy(const mail::v1::CopyReq
   // The copies keep their search summaries (a message stored before summaries existed has
   // none; its copy has none either and is searched through its structure).
   std::unique_ptr<rocksdb::Iterator> summaries(
-      db_->NewIterator(rocksdb::ReadOptions(), cf(kSearchHeaders)));
+      db_->NewIterator(rocksdb::ReadOptions(), cf(kMeta)));
   for (const auto& r : records) {
     std::string src_key = keys::MessageKey(req.mailbox_id(), src->id(), r.uid());
-    summaries->Seek(src_key);
-    const bool has_summary = summaries->Valid() && summaries->key() == src_key;
+    const std::string src_summary = keys::SearchSummaryKey(src_key);
+    summaries->Seek(src_summary);
+    const bool has_summary = summaries->Valid() && summaries->key() == src_summary;
     mail::v1::MessageRecord copy = r;
     copy.set_uid(dst->uidnext());
     copy.set_modseq(modseq);
@@ -1386,7 +1390,9 @@ StatusOr<mail::v1::CopyResponse> RocksMailboxStore::Copy(const mail::v1::CopyReq
     if (internal::HasFlag(copy, "\\Deleted")) dst->set_deleted(dst->deleted() + 1);
     std::string dst_key = keys::MessageKey(req.mailbox_id(), dst->id(), copy.uid());
     w.Put(cf(kMessage), dst_key, copy.SerializeAsString());
-    if (has_summary) w.Put(cf(kSearchHeaders), dst_key, summaries->value().ToString());
+    if (has_summary) {
+      w.Put(cf(kMeta), keys::SearchSummaryKey(dst_key), summaries->value().ToString());
+    }
     resp.add_source_uids(r.uid());
     resp.add_destination_uids(copy.uid());
     mail::v1::ChangeEvent e;
@@ -1411,7 +1417,7 @@ StatusOr<mail::v1::CopyResponse> RocksMailboxStore::Copy(const mail::v1::CopyReq
     for (const auto& r : records) {
       std::string src_key = keys::MessageKey(req.mailbox_id(), src->id(), r.uid());
       w.Delete(cf(kMessage), src_key);
-      w.Delete(cf(kSearchHeaders), src_key);
+      w.Delete(cf(kMeta), keys::SearchSummaryKey(src_key));
       src->set_messages(src->messages() - 1);
       src->set_size(src->size() - r.size());
       if (!internal::HasFlag(r, "\\Seen")) src->set_unseen(src->unseen() - 1);

@@ -65,9 +65,7 @@ struct StoreOptions {
 inline constexpr const char* kColumnFamilies[] = {
     "default",  // meta: schema version, id counters, per-mailbox counters
     "mailbox", "mailbox_index", "credential", "domain",  "folder",
-    "subscription", "message", "blob", "structure", "blobref", "changelog",
-    "search_headers"};  // Keyed like "message": the message's search summary
-                        // (search_headers.h).
+    "subscription", "message", "blob", "structure", "blobref", "changelog"};
 
 class RocksMailboxStore {
  public:
@@ -202,7 +200,7 @@ class RocksMailboxStore {
  private:
   struct MailboxState;
   enum Cf {
-    kMeta = 0, kMailbox, kMailboxIndex, kCredential, kDomain, kFolder, kSubscription, kMessage, kBlob, kStructure, kBlobRef, kChangelog, kSearchHeaders, kCfCount
+    kMeta = 0, kMailbox, kMailboxIndex, kCredential, kDomain, kFolder, kSubscription, kMessage, kBlob, kStructure, kBlobRef, kChangelog, kCfCount
   };
 
   explicit RocksMailboxStore(const StoreOptions& options);

@@ -1,7 +1,8 @@
 // The per-message search summary: the header fields clients search most (FROM, TO, CC, BCC,
-// SUBJECT, Message-ID), already decoded and case-folded, kept beside each message record under
-// the same key. SEARCH FROM x on a large folder then reads one short value per message in key
-// order instead of looking up and parsing each message's structure by content hash.
+// SUBJECT, Message-ID), already decoded and case-folded, kept with each message record (in the
+// meta column family under keys::SearchSummaryKey of the record's key, so in the same order).
+// SEARCH FROM x on a large folder then reads one short value per message in key order instead
+// of looking up and parsing each message's structure by content hash.
 //
 // Encoding (bytes): a version byte, then per field occurrence in message order
 // [field code][varint length][folded value]. A message whose fields do not fit in
