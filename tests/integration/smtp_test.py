@@ -369,11 +369,37 @@ class SmtpTest(unittest.TestCase):
             s.ehlo("mx.example.org")
             s.starttls(context=tls_context())
             s.ehlo("mx.example.org")
-            s.docmd("MAIL", "FROM:<%s>" % self.address)
+            self.assertEqual(s.docmd("MAIL", "FROM:<someone@example.org>")[0], 250)
             code, _ = s.docmd("RCPT", "TO:<friend@remote.example>")
             self.assertEqual(code, 554)
         self.assertEqual([m for m in self.smarthost.messages() if "friend@remote.example" in m[1]],
                          [])
+
+    def test_anonymous_sender_from_our_own_domains_is_refused_on_25(self):
+        # A forged "internal" sender: our mailbox, an unknown name in our domain, any case.
+        forged = (self.address, "ceo@example.test", self.address.upper())
+        with smtplib.SMTP("127.0.0.1", self.transport.port("Default Frontend"), timeout=30) as s:
+            s.ehlo("mx.example.org")
+            for sender in forged:
+                code, text = s.docmd("MAIL", "FROM:<%s>" % sender)
+                self.assertEqual(code, 550, sender)
+                self.assertIn(b"5.7.1 <", text)
+                self.assertIn(b"Sender address rejected: not logged in", text)
+                # No transaction was started.
+                self.assertEqual(s.docmd("RCPT", "TO:<%s>" % self.address)[0], 503)
+            # Bounces (null sender) and outside senders still come in.
+            self.assertEqual(s.docmd("MAIL", "FROM:<>")[0], 250)
+            self.assertEqual(s.docmd("RCPT", "TO:<%s>" % self.address)[0], 250)
+            code, _ = s.data(message("mailer-daemon@example.org", self.address, "a bounce"))
+            self.assertEqual(code, 250)
+        msgs = self.wait_inbox(self.user, 1)
+        self.assertIn(b"Subject: a bounce", msgs[0][1])
+        # Logged in on 587, the same address is the user's own.
+        with self.submission() as s:
+            s.login(self.user, PASSWORD)
+            self.assertEqual(s.sendmail(self.address, [self.address],
+                                        message(self.address, self.address, "mine")), {})
+        self.wait_inbox(self.user, 2)
 
     def test_bare_lf_in_data_is_refused_and_nothing_is_delivered(self):
         sock = socket.create_connection(("127.0.0.1", self.transport.port("Default Frontend")),
@@ -898,10 +924,11 @@ class StoreOutageTest(unittest.TestCase):
             store.stop(signal.SIGKILL)
             with smtplib.SMTP("127.0.0.1", transport.port("Default Frontend"), timeout=60) as s:
                 s.ehlo("mx.example.org")
-                self.assertEqual(s.docmd("MAIL", "FROM:<a@example.org>")[0], 250)
-                code, text = s.docmd("RCPT", "TO:<outage@example.test>")
+                # The sender's domain is looked up at MAIL (is it one of ours?).
+                code, text = s.docmd("MAIL", "FROM:<a@example.org>")
                 self.assertEqual(code, 451, text)
                 self.assertTrue(text.startswith(b"4.3.0"), text)
+                self.assertEqual(s.docmd("RSET")[0], 250)  # The session goes on.
             store.start()
             def delivered():
                 try:

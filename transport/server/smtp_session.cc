@@ -456,6 +456,24 @@ asio::awaitable<Next> SmtpSession::Mail(const smtp::Command& cmd) {
       co_return Next::kContinue;
     }
   }
+  if (!mailbox_ && !sender.empty()) {
+    // Without a login nobody may use an address of one of our own domains (Postfix's
+    // reject_sender_login_mismatch; Exchange keeps Accept-Authoritative-Domain-Sender from
+    // anonymous senders): that is how a forged "internal" message would get in on port 25.
+    // Our own bounces use the null sender and never come through here.
+    mail::v1::ResolveAddressRequest req;
+    req.set_address(sender);
+    auto r = co_await s_->store->ResolveAddress(req);
+    if (!r.ok()) {
+      Reply(451, "4.3.0", "Temporary lookup failure; try again later");
+      co_return Next::kContinue;
+    }
+    if (r->found() || r->domain_accepted()) {
+      Reply(550, "5.7.1", "<" + sender + ">: Sender address rejected: not logged in");
+      LogEvent("sender refused: " + sender + " is ours and the client did not log in");
+      co_return Next::kContinue;
+    }
+  }
   Transaction t;
   t.sender = sender;
   t.eight_bit = cmd.mail.body == smtp::MailParams::Body::k8BitMime;
