@@ -438,8 +438,12 @@ asio::awaitable<Next> SmtpSession::Mail(const smtp::Command& cmd) {
     co_return Next::kContinue;
   }
   std::string sender = NormalizeAddress(cmd.path);
-  if (mailbox_ && !sender.empty() && !OwnsAddress(*mailbox_, sender, nullptr)) {
-    // Send-As may name the mailbox rather than the address: look the address up.
+  // Logged in, a user sends as the mailbox's own addresses, or as one it was given Send-As
+  // on (which may name the mailbox rather than the address: hence the lookup). Without a
+  // login nobody may use an address of our own domains (Postfix's reject_sender_login_mismatch;
+  // Exchange keeps Accept-Authoritative-Domain-Sender from anonymous senders): that is how a
+  // forged "internal" message would get in on port 25. Bounces use the null sender.
+  if (!sender.empty() && !(mailbox_ && OwnsAddress(*mailbox_, sender, nullptr))) {
     mail::v1::ResolveAddressRequest req;
     req.set_address(sender);
     auto r = co_await s_->store->ResolveAddress(req);
@@ -447,28 +451,16 @@ asio::awaitable<Next> SmtpSession::Mail(const smtp::Command& cmd) {
       Reply(451, "4.3.0", "Temporary lookup failure; try again later");
       co_return Next::kContinue;
     }
-    const mail::v1::Mailbox* owner = r->found() ? &r->mailbox() : nullptr;
-    if (!OwnsAddress(*mailbox_, sender, owner)) {
-      Reply(553, "5.7.1",
-            "<" + sender + ">: Sender address rejected: not owned by authenticated user " +
-                auth_user_);
-      LogEvent("sender refused: " + sender + " not owned by " + auth_user_);
-      co_return Next::kContinue;
-    }
-  }
-  if (!mailbox_ && !sender.empty()) {
-    // Without a login nobody may use an address of one of our own domains (Postfix's
-    // reject_sender_login_mismatch; Exchange keeps Accept-Authoritative-Domain-Sender from
-    // anonymous senders): that is how a forged "internal" message would get in on port 25.
-    // Our own bounces use the null sender and never come through here.
-    mail::v1::ResolveAddressRequest req;
-    req.set_address(sender);
-    auto r = co_await s_->store->ResolveAddress(req);
-    if (!r.ok()) {
-      Reply(451, "4.3.0", "Temporary lookup failure; try again later");
-      co_return Next::kContinue;
-    }
-    if (r->found() || r->domain_accepted()) {
+    if (mailbox_) {
+      const mail::v1::Mailbox* owner = r->found() ? &r->mailbox() : nullptr;
+      if (!OwnsAddress(*mailbox_, sender, owner)) {
+        Reply(553, "5.7.1",
+              "<" + sender + ">: Sender address rejected: not owned by authenticated user " +
+                  auth_user_);
+        LogEvent("sender refused: " + sender + " not owned by " + auth_user_);
+        co_return Next::kContinue;
+      }
+    } else if (r->found() || r->domain_accepted()) {
       Reply(550, "5.7.1", "<" + sender + ">: Sender address rejected: not logged in");
       LogEvent("sender refused: " + sender + " is ours and the client did not log in");
       co_return Next::kContinue;
