@@ -650,6 +650,13 @@ StatusOr<mail::v1::Folder> RocksMailboxStore::SubscribeFolder(
   } else {
     w.Delete(cf(kSubscription), keys::SubscriptionKey(req.mailbox_id(), name));
   }
+  // Told to the frontends (a LIST or LSUB they answer from memory must be read again), but
+  // not kept in the change log: a subscription has no MODSEQ and no client resyncs it.
+  mail::v1::ChangeEvent e;
+  e.set_mailbox_id(req.mailbox_id());
+  e.set_kind(mail::v1::CHANGE_KIND_SUBSCRIPTION);
+  e.set_folder_name(name);
+  w.AddEvent(std::move(e));
   MAIL_RETURN_IF_ERROR(committer_->Commit(&w));
   if (req.subscribed()) {
     state->subscriptions.insert(name);

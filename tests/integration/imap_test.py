@@ -252,6 +252,42 @@ class ImapTest(unittest.TestCase):
         a.logout()
         b.logout()
 
+    def test_list_shows_folder_changes_made_by_another_session(self):
+        # casd answers a repeated LIST from the session's last answer until the change
+        # stream tells of a folder change: another session's CREATE, DELETE and SUBSCRIBE
+        # must still show up (within moments, like every change made elsewhere).
+        a = self.connect()
+        b = self.connect()
+        def listed(m, command="list"):
+            typ, data = getattr(m, command)('""', "*")
+            self.assertEqual(typ, "OK")
+            return b"\n".join(d for d in data if d)
+        def soon(check):
+            deadline = time.time() + 5
+            while time.time() < deadline:
+                if check():
+                    return True
+                time.sleep(0.02)
+            return False
+        before = listed(b)
+        self.assertEqual(listed(b), before)
+        self.assertNotIn(b"Plans", before)
+        self.assertEqual(a.create("Plans")[0], "OK")
+        immediately = b"Plans" in listed(b)
+        self.assertTrue(soon(lambda: b"Plans" in listed(b)))
+        print("LIST on another connection right after CREATE: %s" %
+              ("shows it" if immediately else "not yet"), file=sys.stderr)
+        self.assertNotIn(b"Plans", listed(b, "lsub"))
+        self.assertEqual(a.subscribe("Plans")[0], "OK")
+        self.assertTrue(soon(lambda: b"Plans" in listed(b, "lsub")))
+        self.assertEqual(a.delete("Plans")[0], "OK")
+        self.assertTrue(soon(lambda: b"Plans" not in listed(b)))
+        # The session's own changes show at once.
+        self.assertEqual(b.create("Mine")[0], "OK")
+        self.assertIn(b"Mine", listed(b))
+        a.logout()
+        b.logout()
+
     @staticmethod
     def poll(m, response, check, seconds=2.0):
         """NOOP until an untagged `response` satisfying `check` arrives (changes by other

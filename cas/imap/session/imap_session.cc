@@ -67,8 +67,24 @@ struct Shared {
   bool selecting = false;
   std::vector<mail::v1::ChangeEvent> early_events;
   bool needs_resync = false;  // The change stream was interrupted: re-read the folder.
+  // Moves on with every change to the mailbox's folder list (created, deleted, renamed,
+  // subscribed) told by the change stream or made by this session, and on a resync: a LIST
+  // answer kept under an older generation is not used again.
+  uint64_t folder_generation = 0;
   asio::steady_timer* wake = nullptr;
 };
+
+bool ChangesFolderList(const mail::v1::ChangeEvent& e) {
+  switch (e.kind()) {
+    case mail::v1::CHANGE_KIND_FOLDER_CREATED:
+    case mail::v1::CHANGE_KIND_FOLDER_DELETED:
+    case mail::v1::CHANGE_KIND_FOLDER_RENAMED:
+    case mail::v1::CHANGE_KIND_SUBSCRIPTION:
+      return true;
+    default:
+      return false;
+  }
+}
 
 class Session {
  public:
@@ -92,6 +108,7 @@ class Session {
         [weak, ex](const mail::v1::ChangeEvent& e) {
           asio::post(ex, [weak, e] {
             if (auto s = weak.lock()) {
+              if (ChangesFolderList(e)) ++s->folder_generation;
               if (s->selected) s->view.OnEvent(e);
               if (s->selecting) s->early_events.push_back(e);
               if (s->wake != nullptr) s->wake->cancel();
@@ -102,6 +119,7 @@ class Session {
           asio::post(ex, [weak] {
             if (auto s = weak.lock()) {
               s->needs_resync = true;
+              ++s->folder_generation;
               if (s->wake != nullptr) s->wake->cancel();
             }
           });
@@ -303,6 +321,15 @@ class Session {
       co_return co_await List(tag, l, /*lsub=*/true);
     }
     if (auto* a = std::get_if<StatusArgs>(&cmd.args)) co_return co_await Status(tag, *a);
+    if (std::holds_alternative<CreateArgs>(cmd.args) ||
+        std::holds_alternative<DeleteArgs>(cmd.args) ||
+        std::holds_alternative<RenameArgs>(cmd.args) ||
+        std::holds_alternative<SubscribeArgs>(cmd.args) ||
+        std::holds_alternative<UnsubscribeArgs>(cmd.args)) {
+      // This session's next LIST must show the change even before the change stream tells
+      // of it.
+      ++shared_->folder_generation;
+    }
     if (auto* a = std::get_if<CreateArgs>(&cmd.args)) {
       mail::v1::CreateFolderRequest req;
       req.set_mailbox_id(mailbox_.id());
@@ -590,12 +617,8 @@ class Session {
         out += *lines;
         continue;
       }
-      mail::v1::ListFoldersRequest req;
-      req.set_mailbox_id(mailbox_.id());
-      req.set_reference(a.reference);
-      req.set_pattern(pattern);
-      req.set_subscribed_only(a.select_subscribed);
-      auto r = co_await store_.ListFolders(req);
+      auto r = co_await ListFolders(a.reference, pattern, a.select_subscribed,
+                                    /*need_counts=*/a.return_status.has_value());
       if (!r.ok()) co_return co_await Reply(StoreError(tag, r.status()));
       for (const auto& f : r->folders()) {
         if (a.select_special_use && f.special_use().empty()) continue;
@@ -615,6 +638,39 @@ class Session {
     }
     out += Tagged(tag, "OK", "", std::string(lsub ? "LSUB" : "LIST") + " completed.");
     co_return co_await Reply(out);
+  }
+
+  // The store's ListFolders, or this session's copy of its last answer to the same question
+  // while the folder list has not changed since (LIST is asked again and again by clients;
+  // the answer is one round trip to the store otherwise). Message counts change without a
+  // folder-list change: LIST RETURN (STATUS ...) always asks the store.
+  asio::awaitable<common::StatusOr<mail::v1::ListFoldersResponse>> ListFolders(
+      std::string reference, std::string pattern, bool subscribed_only, bool need_counts) {
+    std::string key = reference;
+    key += '\0';
+    key += pattern;
+    key += '\0';
+    key += subscribed_only ? 's' : 'a';
+    if (!need_counts) {
+      auto it = list_cache_.find(key);
+      if (it != list_cache_.end() && it->second.first == shared_->folder_generation) {
+        co_return it->second.second;
+      }
+    }
+    const uint64_t generation = shared_->folder_generation;
+    mail::v1::ListFoldersRequest req;
+    req.set_mailbox_id(mailbox_.id());
+    req.set_reference(reference);
+    req.set_pattern(pattern);
+    req.set_subscribed_only(subscribed_only);
+    auto r = co_await store_.ListFolders(req);
+    // Kept only if nothing changed the folder list while the store answered.
+    if (r.ok() && generation == shared_->folder_generation) {
+      constexpr size_t kMaxCachedLists = 8;
+      if (list_cache_.size() >= kMaxCachedLists) list_cache_.clear();
+      list_cache_[key] = {generation, *r};
+    }
+    co_return r;
   }
 
   // LIST (SUBSCRIBED RECURSIVEMATCH) (RFC 5258 3.5): the subscribed mailboxes matching the
@@ -1423,6 +1479,9 @@ class Session {
   std::shared_ptr<Shared> shared_;
   std::unique_ptr<asio::steady_timer> wake_;
   std::unique_ptr<ChangeRouter::Subscription> subscription_;
+  // ListFolders answers by (reference, pattern, subscribed-only), with the folder generation
+  // they were read under.
+  std::map<std::string, std::pair<uint64_t, mail::v1::ListFoldersResponse>> list_cache_;
   bool read_only_ = false;
   bool condstore_ = false;
   bool qresync_ = false;  // ENABLE QRESYNC: expunges are told as VANISHED.

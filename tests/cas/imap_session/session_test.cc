@@ -673,6 +673,56 @@ TEST_F(SessionTest, SelectAgainCatchesUpFromTheSharedSnapshot) {
   EXPECT_EQ(Command("FETCH 1 (FLAGS)")[0], "* 1 FETCH (FLAGS ())");
 }
 
+// LIST is answered from the session's copy of the store's last answer to the same question
+// until the folder list changes: as the change stream tells, or by this session's own
+// CREATE/DELETE/RENAME/(UN)SUBSCRIBE (even one that fails). Counts are always read anew.
+TEST_F(SessionTest, ListIsReadAgainOnlyWhenTheFolderListChanged) {
+  auto untagged = [](std::vector<std::string> lines) {
+    lines.pop_back();
+    return lines;
+  };
+  const auto first = untagged(Command("LIST \"\" \"*\""));
+  ASSERT_EQ(first.size(), 4u);
+  store_.calls.clear();
+  EXPECT_EQ(untagged(Command("LIST \"\" \"*\"")), first);
+  EXPECT_EQ(store_.calls["ListFolders"], 0);
+
+  // Flags changed elsewhere: the folder list did not.
+  store_.Add(Msg("m1", "x"));
+  mail::v1::ChangeEvent flags = store_.log_.back();
+  flags.set_mailbox_id(1);
+  router_.Dispatch(flags);
+  EXPECT_EQ(untagged(Command("LIST \"\" \"*\"")), first);
+  EXPECT_EQ(store_.calls["ListFolders"], 0);
+
+  // Another session created a folder.
+  store_.AddFolder(5, "Projects");
+  mail::v1::ChangeEvent created;
+  created.set_mailbox_id(1);
+  created.set_folder_id(5);
+  created.set_kind(mail::v1::CHANGE_KIND_FOLDER_CREATED);
+  router_.Dispatch(created);
+  auto now = untagged(Command("LIST \"\" \"*\""));
+  EXPECT_EQ(store_.calls["ListFolders"], 1);
+  EXPECT_NE(std::find(now.begin(), now.end(), "* LIST (\\HasNoChildren) \"/\" Projects"),
+            now.end());
+  Command("LIST \"\" \"*\"");
+  EXPECT_EQ(store_.calls["ListFolders"], 1);
+
+  // LIST RETURN (STATUS) reads the counts every time.
+  Command("LIST \"\" \"*\" RETURN (STATUS (MESSAGES))");
+  Command("LIST \"\" \"*\" RETURN (STATUS (MESSAGES))");
+  EXPECT_EQ(store_.calls["ListFolders"], 3);
+
+  // This session's own SUBSCRIBE (refused by this fake store) and LSUB, a question of its own.
+  Command("SUBSCRIBE Projects");
+  Command("LIST \"\" \"*\"");
+  EXPECT_EQ(store_.calls["ListFolders"], 4);
+  Command("LSUB \"\" \"*\"");
+  Command("LSUB \"\" \"*\"");
+  EXPECT_EQ(store_.calls["ListFolders"], 5);
+}
+
 // A message delivered while SELECT runs, whose event arrives before SELECT has loaded the
 // folder, still reaches the client: the event is kept and applied to the new view.
 TEST_F(SessionTest, ChangeToldDuringSelectIsNotLost) {
