@@ -135,8 +135,18 @@ int main(int argc, char** argv) {
   }
   mailboxstore::GrpcStoreClient store(store_options);
   cas::ChangeRouter router;
-  store.StartWatching([&](const mail::v1::ChangeEvent& e) { router.Dispatch(e); },
-                      [&] { router.ResyncAll(); });
+  // LIST answers kept for every IMAP session of this process, until the change stream tells
+  // of a folder change in that mailbox (or reconnects).
+  cas::imap::FolderLists folder_lists;
+  store.StartWatching(
+      [&](const mail::v1::ChangeEvent& e) {
+        if (cas::imap::ChangesFolderList(e)) folder_lists.Changed(e.mailbox_id());
+        router.Dispatch(e);
+      },
+      [&] {
+        folder_lists.Clear();
+        router.ResyncAll();
+      });
 
   asio::io_context io;
   auto work = asio::make_work_guard(io);
@@ -161,7 +171,7 @@ int main(int argc, char** argv) {
   cas::imap::FolderSnapshots folder_snapshots(snapshot_mb << 20, 1000);
   cas::imap::ImapServices imap{&imap_holder, &store,    &store,         &router,
                                imap_limits,  &imap_log, &sessions,      &message_cache,
-                               &folder_snapshots};
+                               &folder_snapshots, &folder_lists};
 
   // Settings the administrator changes in the store apply to the next connection.
   cas::SettingsWatcher settings_watcher(cfg.store_endpoint(), cfg.pop3(), cfg.imap4(), &pop3_holder,

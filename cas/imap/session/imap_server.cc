@@ -58,7 +58,7 @@ asio::awaitable<void> ServeImap(std::unique_ptr<common::Stream> stream, bool imp
       common::metrics::GaugeHold authenticated_gauge(
           &common::metrics::Connections("imap4", "authenticated"));
       co_await RunImapSession(conn, *svc->store, *svc->router, mb, login->tag,
-                              svc->message_cache, svc->folder_snapshots);
+                              svc->message_cache, svc->folder_snapshots, svc->folder_lists);
     }
   }
   conn.LogEvent("close");

@@ -12,6 +12,7 @@
 #include "common/protocol_settings.h"
 #include "common/stream.h"
 #include "mailboxstore/api/authenticator.h"
+#include "cas/imap/session/folder_lists.h"
 #include "mailboxstore/api/mail_store.h"
 
 namespace cas::imap {
@@ -26,6 +27,7 @@ struct ImapServices {
   std::atomic<uint64_t>* session_counter = nullptr;
   MessageCache* message_cache = nullptr;  // Shared by every session; may be null.
   FolderSnapshots* folder_snapshots = nullptr;  // Likewise.
+  FolderLists* folder_lists = nullptr;          // Likewise.
 };
 
 asio::awaitable<void> ServeImap(std::unique_ptr<common::Stream> stream, bool implicit_tls,

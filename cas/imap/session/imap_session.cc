@@ -67,35 +67,21 @@ struct Shared {
   bool selecting = false;
   std::vector<mail::v1::ChangeEvent> early_events;
   bool needs_resync = false;  // The change stream was interrupted: re-read the folder.
-  // Moves on with every change to the mailbox's folder list (created, deleted, renamed,
-  // subscribed) told by the change stream or made by this session, and on a resync: a LIST
-  // answer kept under an older generation is not used again.
-  uint64_t folder_generation = 0;
   asio::steady_timer* wake = nullptr;
 };
-
-bool ChangesFolderList(const mail::v1::ChangeEvent& e) {
-  switch (e.kind()) {
-    case mail::v1::CHANGE_KIND_FOLDER_CREATED:
-    case mail::v1::CHANGE_KIND_FOLDER_DELETED:
-    case mail::v1::CHANGE_KIND_FOLDER_RENAMED:
-    case mail::v1::CHANGE_KIND_SUBSCRIPTION:
-      return true;
-    default:
-      return false;
-  }
-}
 
 class Session {
  public:
   Session(ImapConnection& conn, mailboxstore::MailStore& store, ChangeRouter& router,
-          const mail::v1::Mailbox& mailbox, MessageCache* cache, FolderSnapshots* snapshots)
+          const mail::v1::Mailbox& mailbox, MessageCache* cache, FolderSnapshots* snapshots,
+          FolderLists* lists)
       : conn_(conn),
         store_(store),
         router_(router),
         mailbox_(mailbox),
         cache_(cache),
-        snapshots_(snapshots) {}
+        snapshots_(snapshots),
+        lists_(lists) {}
 
   asio::awaitable<void> Run(const std::string& login_tag) {
     auto ex = co_await asio::this_coro::executor;
@@ -108,7 +94,6 @@ class Session {
         [weak, ex](const mail::v1::ChangeEvent& e) {
           asio::post(ex, [weak, e] {
             if (auto s = weak.lock()) {
-              if (ChangesFolderList(e)) ++s->folder_generation;
               if (s->selected) s->view.OnEvent(e);
               if (s->selecting) s->early_events.push_back(e);
               if (s->wake != nullptr) s->wake->cancel();
@@ -119,7 +104,6 @@ class Session {
           asio::post(ex, [weak] {
             if (auto s = weak.lock()) {
               s->needs_resync = true;
-              ++s->folder_generation;
               if (s->wake != nullptr) s->wake->cancel();
             }
           });
@@ -326,9 +310,10 @@ class Session {
         std::holds_alternative<RenameArgs>(cmd.args) ||
         std::holds_alternative<SubscribeArgs>(cmd.args) ||
         std::holds_alternative<UnsubscribeArgs>(cmd.args)) {
-      // This session's next LIST must show the change even before the change stream tells
-      // of it.
-      ++shared_->folder_generation;
+      // Every session of this process must list the change as soon as it is answered here,
+      // before the change stream tells of it: forgotten now and once more after the store
+      // call (FolderListChanged), so that no LIST read in between is kept.
+      FolderListChanged();
     }
     if (auto* a = std::get_if<CreateArgs>(&cmd.args)) {
       mail::v1::CreateFolderRequest req;
@@ -336,6 +321,7 @@ class Session {
       req.set_name(a->mailbox);
       if (!a->special_use.empty()) req.set_special_use(a->special_use[0]);
       auto r = co_await store_.CreateFolder(req);
+      FolderListChanged();
       std::string reply =
           r.ok() ? Tagged(tag, "OK", "", "CREATE completed.") : StoreError(tag, r.status());
       co_return co_await Reply(reply);
@@ -345,6 +331,7 @@ class Session {
       req.set_mailbox_id(mailbox_.id());
       req.mutable_folder()->set_name(a->mailbox);
       auto r = co_await store_.DeleteFolder(req);
+      FolderListChanged();
       if (r.ok() && shared_->selected && r->folder().id() == shared_->view.folder_id()) {
         shared_->selected = false;
       }
@@ -358,6 +345,7 @@ class Session {
       req.mutable_folder()->set_name(a->from);
       req.set_new_name(a->to);
       auto r = co_await store_.RenameFolder(req);
+      FolderListChanged();
       std::string reply =
           r.ok() ? Tagged(tag, "OK", "", "RENAME completed.") : StoreError(tag, r.status());
       co_return co_await Reply(reply);
@@ -371,6 +359,7 @@ class Session {
                        : std::get<UnsubscribeArgs>(cmd.args).mailbox);
       req.set_subscribed(sub);
       auto r = co_await store_.SubscribeFolder(req);
+      FolderListChanged();
       std::string reply = r.ok() ? Tagged(tag, "OK", "", std::string(cmd.name()) + " completed.")
                                  : StoreError(tag, r.status());
       co_return co_await Reply(reply);
@@ -640,37 +629,32 @@ class Session {
     co_return co_await Reply(out);
   }
 
-  // The store's ListFolders, or this session's copy of its last answer to the same question
-  // while the folder list has not changed since (LIST is asked again and again by clients;
-  // the answer is one round trip to the store otherwise). Message counts change without a
-  // folder-list change: LIST RETURN (STATUS ...) always asks the store.
+  // The store's ListFolders, or the answer this process last had from it to the same
+  // question while the mailbox's folder list has not changed since (FolderLists: clients
+  // ask LIST again and again, and each is a store round trip otherwise). Message counts
+  // change without a folder-list change: LIST RETURN (STATUS ...) always asks the store.
   asio::awaitable<common::StatusOr<mail::v1::ListFoldersResponse>> ListFolders(
       std::string reference, std::string pattern, bool subscribed_only, bool need_counts) {
-    std::string key = reference;
-    key += '\0';
-    key += pattern;
-    key += '\0';
-    key += subscribed_only ? 's' : 'a';
-    if (!need_counts) {
-      auto it = list_cache_.find(key);
-      if (it != list_cache_.end() && it->second.first == shared_->folder_generation) {
-        co_return it->second.second;
-      }
-    }
-    const uint64_t generation = shared_->folder_generation;
     mail::v1::ListFoldersRequest req;
     req.set_mailbox_id(mailbox_.id());
     req.set_reference(reference);
     req.set_pattern(pattern);
     req.set_subscribed_only(subscribed_only);
-    auto r = co_await store_.ListFolders(req);
-    // Kept only if nothing changed the folder list while the store answered.
-    if (r.ok() && generation == shared_->folder_generation) {
-      constexpr size_t kMaxCachedLists = 8;
-      if (list_cache_.size() >= kMaxCachedLists) list_cache_.clear();
-      list_cache_[key] = {generation, *r};
+    const bool cached = lists_ != nullptr && !need_counts;
+    std::string key;
+    uint64_t generation = 0;
+    if (cached) {
+      key = FolderLists::Key(req);
+      if (auto kept = lists_->Get(mailbox_.id(), key)) co_return std::move(*kept);
+      generation = lists_->Generation(mailbox_.id());
     }
+    auto r = co_await store_.ListFolders(req);
+    if (cached && r.ok()) lists_->Put(mailbox_.id(), key, generation, *r);
     co_return r;
+  }
+
+  void FolderListChanged() {
+    if (lists_ != nullptr) lists_->Changed(mailbox_.id());
   }
 
   // LIST (SUBSCRIBED RECURSIVEMATCH) (RFC 5258 3.5): the subscribed mailboxes matching the
@@ -1479,9 +1463,7 @@ class Session {
   std::shared_ptr<Shared> shared_;
   std::unique_ptr<asio::steady_timer> wake_;
   std::unique_ptr<ChangeRouter::Subscription> subscription_;
-  // ListFolders answers by (reference, pattern, subscribed-only), with the folder generation
-  // they were read under.
-  std::map<std::string, std::pair<uint64_t, mail::v1::ListFoldersResponse>> list_cache_;
+  FolderLists* lists_;  // May be null: LIST always asks the store.
   bool read_only_ = false;
   bool condstore_ = false;
   bool qresync_ = false;  // ENABLE QRESYNC: expunges are told as VANISHED.
@@ -1496,8 +1478,8 @@ class Session {
 asio::awaitable<void> RunImapSession(ImapConnection& conn, mailboxstore::MailStore& store,
                                      ChangeRouter& router, const mail::v1::Mailbox& mailbox,
                                      std::string login_tag, MessageCache* cache,
-                                     FolderSnapshots* snapshots) {
-  Session session(conn, store, router, mailbox, cache, snapshots);
+                                     FolderSnapshots* snapshots, FolderLists* lists) {
+  Session session(conn, store, router, mailbox, cache, snapshots, lists);
   co_await session.Run(login_tag);
 }
 

@@ -7,6 +7,7 @@
 
 #include "cas/imap/session/folder_snapshots.h"
 #include "cas/imap/session/imap_connection.h"
+#include "cas/imap/session/folder_lists.h"
 #include "cas/imap/session/message_cache.h"
 #include "cas/server/change_router.h"
 #include "directory.pb.h"
@@ -19,6 +20,7 @@ asio::awaitable<void> RunImapSession(ImapConnection& conn, mailboxstore::MailSto
                                      ChangeRouter& router, const mail::v1::Mailbox& mailbox,
                                      std::string login_tag,
                                      MessageCache* cache = nullptr,
-                                     FolderSnapshots* snapshots = nullptr);
+                                     FolderSnapshots* snapshots = nullptr,
+                                     FolderLists* lists = nullptr);
 
 }  // namespace cas::imap

@@ -309,7 +309,7 @@ class SessionTest : public ::testing::Test {
     conn_ = std::make_unique<ImapConnection>(std::move(stream), settings, "s1", nullptr);
     mailbox_.set_id(1);
     asio::co_spawn(io_, RunImapSession(*conn_, store_, router_, mailbox_, "L1", &cache_,
-                                                &snapshots_),
+                                                &snapshots_, &lists_),
                    asio::detached);
     thread_ = std::thread([this] { io_.run(); });
     EXPECT_EQ(ReadUntil("L1").back().substr(0, 5), "L1 OK");
@@ -353,6 +353,12 @@ class SessionTest : public ::testing::Test {
   ChangeRouter router_;
   MessageCache cache_{1 << 20};
   FolderSnapshots snapshots_{1 << 20, /*min_messages=*/5};
+  FolderLists lists_;
+  // What casd's change-stream watcher does with an event.
+  void Tell(const mail::v1::ChangeEvent& e) {
+    if (ChangesFolderList(e)) lists_.Changed(e.mailbox_id());
+    router_.Dispatch(e);
+  }
   mail::v1::Mailbox mailbox_;
   asio::io_context io_;
   asio::io_context client_io_;
@@ -673,8 +679,8 @@ TEST_F(SessionTest, SelectAgainCatchesUpFromTheSharedSnapshot) {
   EXPECT_EQ(Command("FETCH 1 (FLAGS)")[0], "* 1 FETCH (FLAGS ())");
 }
 
-// LIST is answered from the session's copy of the store's last answer to the same question
-// until the folder list changes: as the change stream tells, or by this session's own
+// LIST is answered from the process's copy of the store's last answer to the same question
+// until the folder list changes: as the change stream tells, or by a session's own
 // CREATE/DELETE/RENAME/(UN)SUBSCRIBE (even one that fails). Counts are always read anew.
 TEST_F(SessionTest, ListIsReadAgainOnlyWhenTheFolderListChanged) {
   auto untagged = [](std::vector<std::string> lines) {
@@ -691,7 +697,7 @@ TEST_F(SessionTest, ListIsReadAgainOnlyWhenTheFolderListChanged) {
   store_.Add(Msg("m1", "x"));
   mail::v1::ChangeEvent flags = store_.log_.back();
   flags.set_mailbox_id(1);
-  router_.Dispatch(flags);
+  Tell(flags);
   EXPECT_EQ(untagged(Command("LIST \"\" \"*\"")), first);
   EXPECT_EQ(store_.calls["ListFolders"], 0);
 
@@ -701,7 +707,7 @@ TEST_F(SessionTest, ListIsReadAgainOnlyWhenTheFolderListChanged) {
   created.set_mailbox_id(1);
   created.set_folder_id(5);
   created.set_kind(mail::v1::CHANGE_KIND_FOLDER_CREATED);
-  router_.Dispatch(created);
+  Tell(created);
   auto now = untagged(Command("LIST \"\" \"*\""));
   EXPECT_EQ(store_.calls["ListFolders"], 1);
   EXPECT_NE(std::find(now.begin(), now.end(), "* LIST (\\HasNoChildren) \"/\" Projects"),
@@ -721,6 +727,10 @@ TEST_F(SessionTest, ListIsReadAgainOnlyWhenTheFolderListChanged) {
   Command("LSUB \"\" \"*\"");
   Command("LSUB \"\" \"*\"");
   EXPECT_EQ(store_.calls["ListFolders"], 5);
+  // A change-stream reconnect forgets every answer.
+  lists_.Clear();
+  Command("LSUB \"\" \"*\"");
+  EXPECT_EQ(store_.calls["ListFolders"], 6);
 }
 
 // A message delivered while SELECT runs, whose event arrives before SELECT has loaded the
