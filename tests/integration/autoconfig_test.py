@@ -5,6 +5,7 @@ on each), a stopped service drops out of the next document, and junk gets 4xx.""
 import argparse
 import imaplib
 import os
+import shutil
 import plistlib
 import poplib
 import smtplib
@@ -74,6 +75,7 @@ class AutoconfigTest(unittest.TestCase):
         cls.casd.cleanup()
         cls.transport.cleanup()
         cls.store.cleanup()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     @classmethod
     def admin_ok(cls, *words):
