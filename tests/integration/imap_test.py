@@ -3,6 +3,7 @@ import argparse
 import base64
 import imaplib
 import os
+import shutil
 import re
 import signal
 import socket
@@ -560,6 +561,7 @@ class ImapTest(unittest.TestCase):
         the folder shows; SEARCH FROM/SUBJECT are answered by the store."""
         count = 1200
         files = tempfile.mkdtemp(prefix="bigfolder.")
+        self.addCleanup(shutil.rmtree, files, True)
         paths = []
         for i in range(count):
             path = os.path.join(files, "%05d.eml" % i)

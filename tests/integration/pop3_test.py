@@ -1,6 +1,7 @@
 """POP3 in casd, driven by independent clients: Python's poplib, curl and fetchmail."""
 import argparse
 import os
+import shutil
 import poplib
 import socket
 import ssl
@@ -39,6 +40,7 @@ class Pop3Test(unittest.TestCase):
     def tearDownClass(cls):
         cls.casd.cleanup()
         cls.store.cleanup()
+        shutil.rmtree(cls.files, ignore_errors=True)
 
     def setUp(self):
         Pop3Test.counter += 1

@@ -110,8 +110,10 @@ class SettingsTest(unittest.TestCase):
 
     def test_pop3_sort_order(self):
         import os
+        import shutil
         import tempfile
         files = tempfile.mkdtemp(prefix="sortorder.")
+        self.addCleanup(shutil.rmtree, files, True)
         paths = []
         for i in range(3):
             path = os.path.join(files, "m%d.eml" % i)
