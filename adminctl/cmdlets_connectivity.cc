@@ -794,18 +794,21 @@ std::vector<StepRow> CheckSmtp(const ProbeEndpoint& endpoint, const CheckOptions
     if (options.light_mode) return Skipped("not run: -LightMode");
     if (options.address.empty()) return Skipped("not run: " + options.address_missing);
     const std::string path = "<" + options.address + ">";
-    auto r = smtp.Command("MAIL FROM:" + path, probe.Deadline());
+    // Without a login the server takes no sender address of its own domains (as any other
+    // server sending to it): the null reverse-path, which also never draws a bounce.
+    const std::string sender = authenticated ? path : "<>";
+    auto r = smtp.Command("MAIL FROM:" + sender, probe.Deadline());
     if (!r.ok()) return Failure(Describe(r.status(), "the MAIL FROM reply", options));
     if (r->code != 250) return Failure("MAIL FROM refused: " + r->Text());
     r = smtp.Command("RCPT TO:" + path, probe.Deadline());
     if (!r.ok()) return Failure(Describe(r.status(), "the RCPT TO reply", options));
     if (r->code != 250 && r->code != 251) return Failure("RCPT TO refused: " + r->Text());
-    const std::string as = authenticated ? "" : " (no login)";
+    const std::string as = authenticated ? "" : " (no login, null sender)";
     if (!options.send_test_message) {
       r = smtp.Command("RSET", probe.Deadline());
       if (!r.ok()) return Failure(Describe(r.status(), "the RSET reply", options));
-      return Success("MAIL FROM and RCPT TO " + path + " accepted" + as +
-                     "; RSET, no message sent");
+      return Success((authenticated ? "MAIL FROM and RCPT TO " : "RCPT TO ") + path +
+                     " accepted" + as + "; RSET, no message sent");
     }
     r = smtp.Command("DATA", probe.Deadline());
     if (!r.ok()) return Failure(Describe(r.status(), "the DATA reply", options));

@@ -1260,7 +1260,8 @@ std::vector<CmdletHelp> ConnectivityHelps() {
       "Certificate, Capability (the EHLO keywords), Login (AUTH PLAIN; Skipped on a "
       "connector that offers no AUTH, such as Default Frontend on port 25), Send (MAIL FROM "
       "and RCPT TO the user's own primary address, then RSET: no message is sent unless "
-      "-SendTestMessage is given), then QUIT.",
+      "-SendTestMessage is given; without a login MAIL FROM is the null sender <>, since "
+      "the server takes no address of its own domains from anonymous senders), then QUIT.",
       "Send", "smtps://127.0.0.1:465 Client TLS, smtp://[::]:587 Client Frontend",
       "smtp://0.0.0.0:587");
   smtp.parameters.push_back(
