@@ -398,6 +398,28 @@ StoreAndQueueAcceptor::StoreAndQueueAcceptor(queue::QueueStore* queue,
       settings_(std::move(settings)),
       expiration_override_seconds_(expiration_override_seconds) {}
 
+asio::awaitable<void> StoreAndQueueAcceptor::ReportAtOnce(mail::v1::QueuedMessage m,
+                                                         mail::v1::RecipientState state,
+                                                         std::vector<std::string> replies,
+                                                         const std::string* message,
+                                                         int action) {
+  std::vector<int> all;
+  for (int i = 0; i < m.recipients_size(); ++i) {
+    m.mutable_recipients(i)->set_state(state);
+    if (static_cast<size_t>(i) < replies.size()) {
+      m.mutable_recipients(i)->set_last_response(replies[static_cast<size_t>(i)]);
+    }
+    all.push_back(i);
+  }
+  DeliveryAgent* agent = agent_;
+  const mail::v1::QueuedMessage* mp = &m;
+  const std::vector<int>* allp = &all;
+  co_await common::RunBlocking(pool_, [agent, mp, message, allp, action] {
+    agent->QueueDsn(*mp, *message, *allp, action);
+    return 0;
+  });
+}
+
 asio::awaitable<AcceptReply> StoreAndQueueAcceptor::Accept(const Transaction* txn,
                                                            const std::string* message) {
   const int64_t now = NowUnix();
@@ -498,38 +520,19 @@ asio::awaitable<AcceptReply> StoreAndQueueAcceptor::Accept(const Transaction* tx
     }
     if (queued_id == 0) queued_id = *id;
   }
+  // Named locals, not temporaries, go into the coroutine calls (GCC 12).
   if (!failed.empty()) {
     mail::v1::QueuedMessage m = make_envelope(failed);
-    for (int i = 0; i < m.recipients_size(); ++i) {
-      m.mutable_recipients(i)->set_state(mail::v1::RECIPIENT_STATE_FAILED);
-      m.mutable_recipients(i)->set_last_response(failed_replies[i]);
-    }
-    std::vector<int> all;
-    for (int i = 0; i < m.recipients_size(); ++i) all.push_back(i);
-    DeliveryAgent* agent = agent_;
-    const mail::v1::QueuedMessage* mp = &m;
-    const std::vector<int>* allp = &all;
-    co_await common::RunBlocking(pool_, [agent, mp, message, allp] {
-      agent->QueueDsn(*mp, *message, *allp, static_cast<int>(queue::DsnAction::kFailed));
-      return 0;
-    });
+    co_await ReportAtOnce(std::move(m), mail::v1::RECIPIENT_STATE_FAILED,
+                          std::move(failed_replies), message,
+                          static_cast<int>(queue::DsnAction::kFailed));
   }
   if (!delivered_success.empty()) {
     // NOTIFY=SUCCESS (RFC 3461 section 4.1): the mailbox has it, so the report is due now.
     mail::v1::QueuedMessage m = make_envelope(delivered_success);
-    std::vector<int> all;
-    for (int i = 0; i < m.recipients_size(); ++i) {
-      m.mutable_recipients(i)->set_state(mail::v1::RECIPIENT_STATE_DELIVERED);
-      m.mutable_recipients(i)->set_last_response("250 2.0.0 Delivered to mailbox");
-      all.push_back(i);
-    }
-    DeliveryAgent* agent = agent_;
-    const mail::v1::QueuedMessage* mp = &m;
-    const std::vector<int>* allp = &all;
-    co_await common::RunBlocking(pool_, [agent, mp, message, allp] {
-      agent->QueueDsn(*mp, *message, *allp, static_cast<int>(queue::DsnAction::kDelivered));
-      return 0;
-    });
+    std::vector<std::string> replies(delivered_success.size(), "250 2.0.0 Delivered to mailbox");
+    co_await ReportAtOnce(std::move(m), mail::v1::RECIPIENT_STATE_DELIVERED, std::move(replies),
+                          message, static_cast<int>(queue::DsnAction::kDelivered));
   }
   if (queued_id != 0) agent_->Wake();
   std::string text = queued_id != 0 ? "OK: queued as " + std::to_string(queued_id) : "OK: delivered";

@@ -80,6 +80,13 @@ class StoreAndQueueAcceptor final : public MessageAcceptor {
                                       const std::string* message) override;
 
  private:
+  // Queues at once a delivery report about every recipient of `m` with the state and reply
+  // `reply_of(i)` gives recipient i (a failure at RCPT or DATA, a NOTIFY=SUCCESS delivery).
+  asio::awaitable<void> ReportAtOnce(mail::v1::QueuedMessage m,
+                                     mail::v1::RecipientState state,
+                                     std::vector<std::string> replies,
+                                     const std::string* message, int action);
+
   queue::QueueStore* queue_;
   mailboxstore::MailStore* store_;
   common::BlockingPool* pool_;
