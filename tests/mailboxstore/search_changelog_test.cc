@@ -251,6 +251,12 @@ TEST_F(SearchTextTest, HeaderSearchFollowsCopiesMovesExpungesAndRenames) {
   r = Search(keys);
   EXPECT_TRUE(r[0].empty());
   EXPECT_EQ(r[6], (Uids{1}));
+
+  // The summaries are on disk with the records: the same answers after a restart.
+  folder_ = "Old Inbox";
+  auto before = Search(keys);
+  Restart();
+  EXPECT_EQ(Search(keys), before);
 }
 
 TEST_F(SearchTextTest, UnknownFolderIsNotFound) {
